@@ -1,0 +1,40 @@
+# STEM Space — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+# Local development runs with DEBUG on and a development key unless told otherwise.
+DEV_ENV := STEMSPACE_DEV=1 DEBUG=$${DEBUG:-1}
+
+.PHONY: install run test test-postgres lint messages bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py seed_demo
+	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: install
+	STEMSPACE_DEV=1 DATABASE_URL= $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	STEMSPACE_DEV=1 bash scripts/test-postgres.sh $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	STEMSPACE_DEV=1 $(VENV)/bin/mypy .
+
+messages: install
+	STEMSPACE_DEV=1 $(PY) manage.py makemessages -l vi -l en --no-location --ignore=.venv --ignore=tests --ignore=bench
+	STEMSPACE_DEV=1 $(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) db.sqlite3* staticfiles .pytest_cache .mypy_cache .ruff_cache
