@@ -30,8 +30,9 @@ EQUIPMENT_FIELDS = (
 )
 
 
-def ensure_manager(actor: User, school_id: int | None) -> None:
-    if not actor.manages_school(school_id):
+def ensure_manager(actor: User | None, school_id: int | None) -> None:
+    """`actor=None` is the system itself (management commands, seeding): always allowed."""
+    if actor is not None and not actor.manages_school(school_id):
         raise NotAllowed(_("Only a manager of this school may do this."))
 
 
@@ -56,7 +57,7 @@ def _check_equipment(values: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def equipment_create(*, actor: User, **values: Any) -> Equipment:
+def equipment_create(*, actor: User | None, **values: Any) -> Equipment:
     space: Space = values["space"]
     ensure_manager(actor, space.school_id)
     values = {key: value for key, value in values.items() if key in EQUIPMENT_FIELDS}
@@ -73,7 +74,7 @@ def equipment_create(*, actor: User, **values: Any) -> Equipment:
 
 
 @transaction.atomic
-def equipment_update(*, actor: User, equipment: Equipment, **changes: Any) -> Equipment:
+def equipment_update(*, actor: User | None, equipment: Equipment, **changes: Any) -> Equipment:
     # Lock the row so that a quantity change and a loan cannot interleave.
     equipment = Equipment.objects.select_for_update().select_related("space").get(pk=equipment.pk)
     ensure_manager(actor, equipment.space.school_id)
@@ -102,13 +103,13 @@ def equipment_update(*, actor: User, equipment: Equipment, **changes: Any) -> Eq
     return equipment
 
 
-def equipment_retire(*, actor: User, equipment: Equipment) -> Equipment:
+def equipment_retire(*, actor: User | None, equipment: Equipment) -> Equipment:
     """Equipment is never deleted: it is retired, and keeps its history."""
     return equipment_update(actor=actor, equipment=equipment, status=EquipmentStatus.RETIRED)
 
 
 @transaction.atomic
-def maintenance_record(*, actor: User, equipment: Equipment, description: str,
+def maintenance_record(*, actor: User | None, equipment: Equipment, description: str,
                        kind: str = "maintenance", performed_on: datetime.date | None = None,
                        cost_vnd: int | None = None) -> MaintenanceRecord:
     ensure_manager(actor, equipment.space.school_id)
