@@ -1,1 +1,26 @@
-urlpatterns: list = []
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from api import views
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("schools", views.SchoolViewSet, basename="school")
+router.register("spaces", views.SpaceViewSet, basename="space")
+router.register("periods", views.PeriodViewSet, basename="period")
+router.register("equipment-categories", views.EquipmentCategoryViewSet,
+                basename="equipment-category")
+router.register("equipment", views.EquipmentViewSet, basename="equipment")
+router.register("loans", views.LoanViewSet, basename="loan")
+router.register("certifications", views.CertificationViewSet, basename="certification")
+router.register("users", views.UserViewSet, basename="user")
+
+urlpatterns = [
+    path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("me/", views.MeView.as_view(), name="api-me"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="api-docs"),
+    path("", include(router.urls)),
+]

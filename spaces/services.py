@@ -20,6 +20,8 @@ from spaces.models import (
     EquipmentStatus,
     Loan,
     MaintenanceRecord,
+    OpeningHours,
+    Period,
     Space,
 )
 
@@ -219,3 +221,96 @@ def certification_revoke(*, actor: User, certification: Certification) -> Certif
         log_action(certification, "certification.revoked", actor=actor,
                    school_id=certification.user.school_id)
     return certification
+
+
+SPACE_FIELDS = (
+    "school", "name", "kind", "capacity", "description", "is_active", "min_duration_minutes",
+    "max_duration_minutes", "max_days_ahead", "min_notice_minutes",
+    "student_bookings_need_approval",
+)
+
+
+def _check_opening_hours(hours: list[dict[str, Any]]) -> None:
+    by_day: dict[int, list[tuple[datetime.time, datetime.time]]] = {}
+    for row in hours:
+        if row["opens"] >= row["closes"]:
+            raise Invalid(_("A space must open before it closes."), field="opening_hours")
+        by_day.setdefault(row["weekday"], []).append((row["opens"], row["closes"]))
+    for intervals in by_day.values():
+        intervals.sort()
+        for (_a, first_end), (second_start, _b) in zip(intervals, intervals[1:], strict=False):
+            if second_start < first_end:
+                raise Invalid(_("Opening hours of one day overlap."), field="opening_hours")
+
+
+@transaction.atomic
+def space_save(*, actor: User | None, space: Space | None = None,
+               opening_hours: list[dict[str, Any]] | None = None, **values: Any) -> Space:
+    """Create a space (space=None) or change one; `opening_hours` replaces the week's hours."""
+    values = {key: value for key, value in values.items() if key in SPACE_FIELDS}
+    if space is not None:
+        ensure_manager(actor, space.school_id)
+    school = values.get("school") or (space.school if space else None)
+    if school is None:
+        raise Invalid(_("This field is required."), field="school")
+    ensure_manager(actor, school.pk)
+    low = values.get("min_duration_minutes", space.min_duration_minutes if space else 30)
+    high = values.get("max_duration_minutes", space.max_duration_minutes if space else 300)
+    if low > high:
+        raise Invalid(_("The shortest booking cannot be longer than the longest."),
+                      field="min_duration_minutes")
+    name = values.get("name", space.name if space else "")
+    clash = Space.objects.filter(school=school, name__iexact=name)
+    if space is not None:
+        clash = clash.exclude(pk=space.pk)
+    if clash.exists():
+        raise Invalid(_("This school already has a space with this name."), field="name")
+    if space is None:
+        space = Space.objects.create(**values)
+        action = "space.created"
+    else:
+        for key, value in values.items():
+            setattr(space, key, value)
+        space.save()
+        action = "space.changed"
+    if opening_hours is not None:
+        _check_opening_hours(opening_hours)
+        space.opening_hours.all().delete()
+        OpeningHours.objects.bulk_create(OpeningHours(space=space, **row) for row in opening_hours)
+    log_action(space, action, actor=actor, school_id=school.pk,
+               data={**values, "opening_hours": opening_hours})
+    return space
+
+
+PERIOD_FIELDS = ("school", "weekday", "number", "session", "start", "end")
+
+
+@transaction.atomic
+def period_save(*, actor: User | None, period: Period | None = None, **values: Any) -> Period:
+    values = {key: value for key, value in values.items() if key in PERIOD_FIELDS}
+    if period is not None:
+        ensure_manager(actor, period.school_id)
+        merged = {field: getattr(period, field) for field in PERIOD_FIELDS} | values
+    else:
+        merged = values
+    school = merged.get("school")
+    if school is None:
+        raise Invalid(_("This field is required."), field="school")
+    ensure_manager(actor, school.pk)
+    if merged["start"] >= merged["end"]:
+        raise Invalid(_("A period must start before it ends."), field="end")
+    same_day = Period.objects.filter(school=school, weekday=merged.get("weekday"))
+    if period is not None:
+        same_day = same_day.exclude(pk=period.pk)
+    if same_day.filter(number=merged["number"]).exists():
+        raise Invalid(_("This period number is already in the schedule."), field="number")
+    if same_day.filter(start__lt=merged["end"], end__gt=merged["start"]).exists():
+        raise Invalid(_("This period overlaps another period of the same day."), field="start")
+    if period is None:
+        period = Period.objects.create(**merged)
+    else:
+        for key, value in values.items():
+            setattr(period, key, value)
+        period.save()
+    log_action(period, "period.saved", actor=actor, school_id=school.pk, data=values)
+    return period
