@@ -27,10 +27,13 @@ def envlist(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = envbool("DEBUG", False)
+# STEMSPACE_DEV=1 (set by the Makefile for `make run` and `make test`) marks a developer's
+# machine: a development key and plain-HTTP cookies are allowed there, never in production.
+DEV = DEBUG or envbool("STEMSPACE_DEV", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and not envbool("STEMSPACE_DEV", False):
+    if not DEV:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     # Development only (DEBUG on, or the Makefile's STEMSPACE_DEV): never used in production.
     SECRET_KEY = "dev-insecure-stemspace-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -159,7 +162,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or envbool("STEMSPACE_DEV", False)
+            if DEV
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -176,12 +179,15 @@ CACHES = {
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "STEM Space <no-reply@stemspace.local>")
 
-# Security: on by default whenever DEBUG is off.
-SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG)
-CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", not DEBUG)
-SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+WHITENOISE_USE_FINDERS = DEV
+WHITENOISE_AUTOREFRESH = DEV
+
+# Security: on by default outside development.
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEV)
+CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", not DEV)
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEV)
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEV else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEV
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
