@@ -137,7 +137,7 @@ class EquipmentSerializer(serializers.ModelSerializer):
         available = getattr(equipment, "available", None)
         if available is None:  # not annotated: a freshly written item
             annotated = Equipment.objects.with_availability().get(pk=equipment.pk)
-            available = annotated.available
+            available = annotated.available  # type: ignore[attr-defined]
         return max(int(available), 0)
 
     @extend_schema_field(OpenApiTypes.URI)
@@ -148,7 +148,8 @@ class EquipmentSerializer(serializers.ModelSerializer):
 
 
 class MaintenanceRecordSerializer(serializers.ModelSerializer):
-    performed_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    performed_by: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        read_only=True)
 
     class Meta:
         model = MaintenanceRecord
@@ -185,14 +186,14 @@ class LoanReturnSerializer(serializers.Serializer):
 class CertificationSerializer(serializers.ModelSerializer):
     user = StrictPrimaryKeyRelatedField(queryset=User.objects.all())
     category = StrictPrimaryKeyRelatedField(queryset=EquipmentCategory.objects.all())
-    is_valid = serializers.SerializerMethodField()
+    is_current = serializers.SerializerMethodField()
 
     class Meta:
         model = Certification
         fields = ["id", "user", "category", "certified_on", "certified_by", "expires_on",
-                  "revoked_at", "notes", "is_valid"]
+                  "revoked_at", "notes", "is_current"]
         read_only_fields = ["certified_by", "revoked_at"]
 
     @extend_schema_field(OpenApiTypes.BOOL)
-    def get_is_valid(self, cert: Certification) -> bool:
+    def get_is_current(self, cert: Certification) -> bool:
         return cert.is_valid_on(timezone.localdate())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import authenticate
 from django.db.models import Q, QuerySet
@@ -35,6 +35,11 @@ from spaces.models import (
     School,
     Space,
 )
+
+
+def caller(request: Request) -> User:
+    """The signed-in user (permission classes have already turned anonymous callers away)."""
+    return cast(User, request.user)
 
 
 class TokenView(APIView):
@@ -123,10 +128,10 @@ class SpaceViewSet(NoDeleteModelViewSet):
         return Space.objects.select_related("school").prefetch_related("opening_hours")
 
     def service_create(self, data: dict[str, Any]) -> Space:
-        return services.space_save(actor=self.request.user, **data)
+        return services.space_save(actor=caller(self.request), **data)
 
     def service_update(self, instance: Space, data: dict[str, Any]) -> Space:
-        return services.space_save(actor=self.request.user, space=instance, **data)
+        return services.space_save(actor=caller(self.request), space=instance, **data)
 
 
 class PeriodViewSet(NoDeleteModelViewSet):
@@ -136,10 +141,10 @@ class PeriodViewSet(NoDeleteModelViewSet):
     queryset = Period.objects.all()
 
     def service_create(self, data: dict[str, Any]) -> Period:
-        return services.period_save(actor=self.request.user, **data)
+        return services.period_save(actor=caller(self.request), **data)
 
     def service_update(self, instance: Period, data: dict[str, Any]) -> Period:
-        return services.period_save(actor=self.request.user, period=instance, **data)
+        return services.period_save(actor=caller(self.request), period=instance, **data)
 
 
 class EquipmentCategoryViewSet(NoDeleteModelViewSet):
@@ -168,10 +173,10 @@ class EquipmentViewSet(NoDeleteModelViewSet):
                 .with_availability().order_by("space_id", "name", "id"))
 
     def service_create(self, data: dict[str, Any]) -> Equipment:
-        return services.equipment_create(actor=self.request.user, **data)
+        return services.equipment_create(actor=caller(self.request), **data)
 
     def service_update(self, instance: Equipment, data: dict[str, Any]) -> Equipment:
-        return services.equipment_update(actor=self.request.user, equipment=instance, **data)
+        return services.equipment_update(actor=caller(self.request), equipment=instance, **data)
 
     @extend_schema(request=serializers.MaintenanceRecordSerializer,
                    responses=serializers.MaintenanceRecordSerializer(many=True))
@@ -183,7 +188,7 @@ class EquipmentViewSet(NoDeleteModelViewSet):
         if request.method == "POST":
             serializer = serializers.MaintenanceRecordSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            record = services.maintenance_record(actor=request.user, equipment=equipment,
+            record = services.maintenance_record(actor=caller(request), equipment=equipment,
                                                  **serializer.validated_data)
             return Response(serializers.MaintenanceRecordSerializer(record).data,
                             status=status.HTTP_201_CREATED)
@@ -202,12 +207,12 @@ class LoanViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.Lis
     filterset_class = filters.LoanFilter
 
     def get_queryset(self) -> QuerySet[Loan]:
-        user = self.request.user
+        user = caller(self.request)
         loans = Loan.objects.order_by("-checked_out_at", "-id")
         if sees_all_schools(user):
             return loans
         if user.role == Role.MANAGER:
-            return loans.filter(equipment__space__school_id=user.school_id)
+            return loans.filter(equipment__space__school=user.school)
         return loans.filter(borrower=user)
 
     def get_serializer_class(self) -> Any:
@@ -222,7 +227,7 @@ class LoanViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.Lis
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = serializers.LoanCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        loan = services.loan_create(actor=request.user, **serializer.validated_data)
+        loan = services.loan_create(actor=caller(request), **serializer.validated_data)
         return Response(serializers.LoanSerializer(loan).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=serializers.LoanReturnSerializer,
@@ -233,7 +238,7 @@ class LoanViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.Lis
         loan = self.get_object()
         serializer = serializers.LoanReturnSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        loan = services.loan_return(actor=request.user, loan=loan,
+        loan = services.loan_return(actor=caller(request), loan=loan,
                                     condition=serializer.validated_data["condition"])
         return Response(serializers.LoanSerializer(loan).data)
 
@@ -245,7 +250,7 @@ class CertificationViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
     filterset_class = filters.CertificationFilter
 
     def get_queryset(self) -> QuerySet[Certification]:
-        user = self.request.user
+        user = caller(self.request)
         certs = Certification.objects.order_by("-certified_on", "-id")
         if sees_all_schools(user):
             return certs
@@ -258,7 +263,7 @@ class CertificationViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         cert = services.certification_grant(
-            actor=request.user, user=data["user"], category=data["category"],
+            actor=caller(request), user=data["user"], category=data["category"],
             certified_on=data.get("certified_on"), expires_on=data.get("expires_on"),
             notes=data.get("notes", ""))
         return Response(self.get_serializer(cert).data, status=status.HTTP_201_CREATED)
@@ -266,7 +271,7 @@ class CertificationViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
     @extend_schema(request=None, responses=serializers.CertificationSerializer)
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: str | None = None) -> Response:
-        cert = services.certification_revoke(actor=request.user,
+        cert = services.certification_revoke(actor=caller(request),
                                              certification=self.get_object())
         return Response(self.get_serializer(cert).data)
 
@@ -278,10 +283,10 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = filters.UserFilter
 
     def get_queryset(self) -> QuerySet[User]:
-        user = self.request.user
+        user = caller(self.request)
         people = User.objects.filter(is_active=True).order_by("username")
         if sees_all_schools(user):
             return people
         if user.role == Role.MANAGER:
-            return people.filter(school_id=user.school_id)
+            return people.filter(school=user.school)
         raise PermissionDenied(_("Only managers and the Union can list people."))
