@@ -207,6 +207,8 @@ class LoanViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.Lis
     filterset_class = filters.LoanFilter
 
     def get_queryset(self) -> QuerySet[Loan]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Loan.objects.none()
         user = caller(self.request)
         loans = Loan.objects.order_by("-checked_out_at", "-id")
         if sees_all_schools(user):
@@ -250,6 +252,8 @@ class CertificationViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
     filterset_class = filters.CertificationFilter
 
     def get_queryset(self) -> QuerySet[Certification]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Certification.objects.none()
         user = caller(self.request)
         certs = Certification.objects.order_by("-certified_on", "-id")
         if sees_all_schools(user):
@@ -283,6 +287,8 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = filters.UserFilter
 
     def get_queryset(self) -> QuerySet[User]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return User.objects.none()
         user = caller(self.request)
         people = User.objects.filter(is_active=True).order_by("username")
         if sees_all_schools(user):

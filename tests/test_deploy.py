@@ -1,0 +1,35 @@
+"""Production settings pass Django's deployment checks; the OpenAPI schema has no warnings."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_manage(*args, **env):
+    clean = {k: v for k, v in os.environ.items() if k not in {"STEMSPACE_DEV", "DEBUG"}}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=clean | env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING",
+                        SECRET_KEY=secrets.token_urlsafe(50), DEBUG="0",
+                        ALLOWED_HOSTS="stem.doantn.dongthap.gov.vn")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = run_manage("check", SECRET_KEY="", DEBUG="0")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_openapi_schema_validates_without_warnings(tmp_path):
+    result = run_manage("spectacular", "--validate", "--fail-on-warn", "--file",
+                        str(tmp_path / "schema.yml"), STEMSPACE_DEV="1")
+    assert result.returncode == 0, result.stdout + result.stderr
