@@ -7,7 +7,7 @@ PORT ?= 8000
 # Local development runs with DEBUG on and a development key unless told otherwise.
 DEV_ENV := STEMSPACE_DEV=1 DEBUG=$${DEBUG:-1}
 
-.PHONY: install run test test-postgres lint messages bench clean
+.PHONY: install run test test-postgres lint messages clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
