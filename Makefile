@@ -33,7 +33,7 @@ lint: install
 	STEMSPACE_DEV=1 $(VENV)/bin/mypy .
 
 messages: install
-	STEMSPACE_DEV=1 $(PY) manage.py makemessages -l vi -l en --no-location --ignore=.venv --ignore=tests --ignore=bench
+	STEMSPACE_DEV=1 $(PY) manage.py makemessages -l vi --no-location --ignore=.venv --ignore=tests --ignore=bench
 	STEMSPACE_DEV=1 $(PY) manage.py compilemessages --ignore=.venv
 
 clean:
