@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "axes",
     "accounts",
     "spaces",
+    "bookings",
     "api",
     "web",
 ]

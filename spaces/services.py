@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import log_action
 from accounts.models import SCHOOL_ROLES, Certification, Role, User
+from spaces.availability import peak_use
 from spaces.errors import Conflict, Invalid, NotAllowed
 from spaces.models import (
     Equipment,
@@ -161,7 +162,9 @@ def loan_create(*, actor: User, equipment: Equipment, borrower: User, quantity: 
     if equipment.status != EquipmentStatus.AVAILABLE:
         raise Conflict(_("This item is not available (%(status)s).")
                        % {"status": equipment.get_status_display()})
-    available = equipment.quantity - _on_loan(equipment)
+    # Units out on loan or reserved by bookings at any moment until it is due back.
+    in_use = peak_use([equipment.pk], now, due_at, now=now)[equipment.pk]
+    available = equipment.quantity - in_use
     if quantity > available:
         raise Conflict(_("Only %(available)d available, %(quantity)d asked.")
                        % {"available": max(available, 0), "quantity": quantity},
