@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from api import views
+from api import booking_views, views
 
 app_name = "api"
 
@@ -16,6 +16,9 @@ router.register("equipment", views.EquipmentViewSet, basename="equipment")
 router.register("loans", views.LoanViewSet, basename="loan")
 router.register("certifications", views.CertificationViewSet, basename="certification")
 router.register("users", views.UserViewSet, basename="user")
+router.register("bookings", booking_views.BookingViewSet, basename="booking")
+router.register("series", booking_views.SeriesViewSet, basename="series")
+router.register("closures", booking_views.ClosureViewSet, basename="closure")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),

@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
@@ -26,6 +27,7 @@ from api.permissions import (
     SignedInWriteManager,
     sees_all_schools,
 )
+from bookings.availability import space_availability
 from spaces import services
 from spaces.models import (
     Equipment,
@@ -73,6 +75,22 @@ class MeView(APIView):
     @extend_schema(responses=serializers.MeSerializer)
     def get(self, request: Request) -> Response:
         return Response(serializers.MeSerializer(request.user, context={"request": request}).data)
+
+
+class AvailabilityQuery(drf_serializers.Serializer):
+    start = drf_serializers.DateTimeField()
+    end = drf_serializers.DateTimeField()
+
+
+class IntervalSerializer(drf_serializers.Serializer):
+    start = drf_serializers.DateTimeField()
+    end = drf_serializers.DateTimeField()
+
+
+class AvailabilitySerializer(drf_serializers.Serializer):
+    space = drf_serializers.IntegerField()
+    busy = IntervalSerializer(many=True)
+    free = IntervalSerializer(many=True)
 
 
 class NoDeleteModelViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
@@ -129,6 +147,15 @@ class SpaceViewSet(NoDeleteModelViewSet):
 
     def service_create(self, data: dict[str, Any]) -> Space:
         return services.space_save(actor=caller(self.request), **data)
+
+    @extend_schema(parameters=[AvailabilityQuery], responses=AvailabilitySerializer)
+    @action(detail=True, methods=["get"], permission_classes=[AllowAny])
+    def availability(self, request: Request, pk: str | None = None) -> Response:
+        """Busy and free intervals within opening hours, closures removed (at most 62 days)."""
+        query = AvailabilityQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(space_availability(self.get_object(), query.validated_data["start"],
+                                           query.validated_data["end"]))
 
     def service_update(self, instance: Space, data: dict[str, Any]) -> Space:
         return services.space_save(actor=caller(self.request), space=instance, **data)

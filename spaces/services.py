@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -317,3 +317,26 @@ def period_save(*, actor: User | None, period: Period | None = None, **values: A
         period.save()
     log_action(period, "period.saved", actor=actor, school_id=school.pk, data=values)
     return period
+
+
+def periods_for_day(school_id: int, day: datetime.date) -> dict[int, Period]:
+    """The bell schedule of `day`: the weekday's own periods if it has any, else every day's."""
+    rows = list(Period.objects.filter(school_id=school_id)
+                .filter(models.Q(weekday=day.weekday()) | models.Q(weekday__isnull=True)))
+    own = {row.number: row for row in rows if row.weekday is not None}
+    return own or {row.number: row for row in rows if row.weekday is None}
+
+
+def period_times(*, school_id: int, day: datetime.date, first: int, last: int
+                 ) -> tuple[datetime.datetime, datetime.datetime]:
+    """Turn "tiết 3–5 on 12/01/2027" into a start and an end in Vietnam time."""
+    if first > last:
+        raise Invalid(_("The first period must not come after the last."), field="period_to")
+    schedule = periods_for_day(school_id, day)
+    for number, name in ((first, "period_from"), (last, "period_to")):
+        if number not in schedule:
+            raise Invalid(_("There is no period %(number)d on %(date)s.")
+                          % {"number": number, "date": day.strftime("%d/%m/%Y")}, field=name)
+    tz = timezone.get_current_timezone()
+    return (datetime.datetime.combine(day, schedule[first].start, tzinfo=tz),
+            datetime.datetime.combine(day, schedule[last].end, tzinfo=tz))

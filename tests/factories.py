@@ -90,3 +90,26 @@ def loan(equipment: Equipment, borrower: User, lent_by: User, *, quantity: int =
 def certification(user: User, category: EquipmentCategory, by: User, **fields: Any
                   ) -> Certification:
     return Certification.objects.create(user=user, category=category, certified_by=by, **fields)
+
+
+def next_weekday(weekday: int = 0, *, weeks: int = 0) -> datetime.date:
+    """The first `weekday` (0 = Monday) strictly after today, `weeks` later."""
+    today = timezone.localdate()
+    ahead = (weekday - today.weekday() - 1) % 7 + 1
+    return today + datetime.timedelta(days=ahead + 7 * weeks)
+
+
+def at(day: datetime.date, clock: str) -> datetime.datetime:
+    """An aware datetime in Vietnam time."""
+    return datetime.datetime.combine(day, datetime.time.fromisoformat(clock),
+                                     tzinfo=timezone.get_current_timezone())
+
+
+def booking(space: Space, organizer: User, *, start: datetime.datetime,
+            end: datetime.datetime, status: str = "approved", title: str = "Tiết học STEM",
+            **fields: Any) -> Any:
+    """A booking written straight to the database (bypasses the rules: for fixtures)."""
+    from bookings.models import Booking
+
+    return Booking.objects.create(space=space, school_id=space.school_id, organizer=organizer,
+                                  start=start, end=end, status=status, title=title, **fields)
