@@ -15,6 +15,7 @@ from accounts.models import Certification, User
 from spaces.models import (
     Equipment,
     EquipmentCategory,
+    EquipmentStatus,
     Loan,
     MaintenanceRecord,
     OpeningHours,
@@ -134,6 +135,12 @@ class EquipmentSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_available_quantity(self, equipment: Equipment) -> int:
+        """Owned minus the most units on loan or reserved at once in the asked window."""
+        in_use = self.context.get("in_use", {})
+        if equipment.pk in in_use:
+            if equipment.status != EquipmentStatus.AVAILABLE:
+                return 0
+            return max(equipment.quantity - in_use[equipment.pk], 0)
         available = getattr(equipment, "available", None)
         if available is None:  # not annotated: a freshly written item
             annotated = Equipment.objects.with_availability().get(pk=equipment.pk)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, cast
 
 from django.contrib.auth import authenticate
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -29,6 +31,7 @@ from api.permissions import (
 )
 from bookings.availability import space_availability
 from spaces import services
+from spaces.availability import peak_use
 from spaces.models import (
     Equipment,
     EquipmentCategory,
@@ -91,6 +94,12 @@ class AvailabilitySerializer(drf_serializers.Serializer):
     space = drf_serializers.IntegerField()
     busy = IntervalSerializer(many=True)
     free = IntervalSerializer(many=True)
+
+
+class EquipmentWindowQuery(drf_serializers.Serializer):
+    at = drf_serializers.DateTimeField(required=False)
+    start = drf_serializers.DateTimeField(required=False)
+    end = drf_serializers.DateTimeField(required=False)
 
 
 class NoDeleteModelViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
@@ -197,10 +206,40 @@ class EquipmentViewSet(NoDeleteModelViewSet):
 
     def get_queryset(self) -> QuerySet[Equipment]:
         return (Equipment.objects.select_related("space", "category")
-                .with_availability().order_by("space_id", "name", "id"))
+                .order_by("space_id", "name", "id"))
 
     def service_create(self, data: dict[str, Any]) -> Equipment:
         return services.equipment_create(actor=caller(self.request), **data)
+
+    def window(self) -> tuple[datetime.datetime, datetime.datetime]:
+        """`?at=`, or `?start=&end=`, or now: when `available_quantity` is counted."""
+        query = EquipmentWindowQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        if data.get("start") or data.get("end"):
+            if not (data.get("start") and data.get("end")):
+                raise ValidationError({"end": [_("Give both start and end.")]})
+            if data["start"] >= data["end"]:
+                raise ValidationError({"end": [_("The end must be after the start.")]})
+            return data["start"], data["end"]
+        moment = data.get("at") or timezone.now()
+        return moment, moment + datetime.timedelta(seconds=1)
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        if args and args[0] is not None:
+            items = args[0] if isinstance(args[0], list | tuple) else [args[0]]
+            start, end = self.window()
+            kwargs.setdefault("context", self.get_serializer_context())
+            kwargs["context"]["in_use"] = peak_use([item.pk for item in items], start, end)
+        return super().get_serializer(*args, **kwargs)
+
+    @extend_schema(parameters=[EquipmentWindowQuery])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(parameters=[EquipmentWindowQuery])
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().retrieve(request, *args, **kwargs)
 
     def service_update(self, instance: Equipment, data: dict[str, Any]) -> Equipment:
         return services.equipment_update(actor=caller(self.request), equipment=instance, **data)

@@ -37,12 +37,13 @@ def grow(kind, school, space, manager, student, category, start, n):
 
 
 @pytest.mark.parametrize("kind, expected", [
-    ("schools", 2), ("spaces", 3), ("periods", 2), ("equipment", 2), ("loans", 2),
+    ("schools", 2), ("spaces", 3), ("periods", 2), ("equipment", 4), ("loans", 2),
     ("certifications", 2), ("users", 2), ("equipment-categories", 2),
 ])
 def test_list_query_count_is_constant(client_for, union, manager, school, space, student,
                                       category, kind, expected):
-    """A COUNT and the page (spaces add one prefetch of opening hours)."""
+    """A COUNT and the page; spaces add a prefetch of opening hours, equipment the
+    loans and reservations of the page's items (time-aware availability)."""
     client = client_for(union)
     url = f"/api/v1/{kind}/"
     grow(kind, school, space, manager, student, category, 0, 2)
