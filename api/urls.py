@@ -23,6 +23,7 @@ router.register("closures", booking_views.ClosureViewSet, basename="closure")
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("me/", views.MeView.as_view(), name="api-me"),
+    path("me/reset-feed-token/", views.ResetFeedTokenView.as_view(), name="api-reset-feed-token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="api-docs"),
     path("", include(router.urls)),

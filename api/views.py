@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from accounts.audit import log_action
 from accounts.models import Certification, Role, User
 from api import filters, serializers
 from api.permissions import (
@@ -100,6 +101,19 @@ class EquipmentWindowQuery(drf_serializers.Serializer):
     at = drf_serializers.DateTimeField(required=False)
     start = drf_serializers.DateTimeField(required=False)
     end = drf_serializers.DateTimeField(required=False)
+
+
+class ResetFeedTokenView(APIView):
+    """Make a new private calendar address; the old one stops working at once."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=serializers.MeSerializer)
+    def post(self, request: Request) -> Response:
+        user = caller(request)
+        user.reset_feed_token()
+        log_action(user, "user.feed_token_reset", actor=user, school_id=user.school_id)
+        return Response(serializers.MeSerializer(user, context={"request": request}).data)
 
 
 class NoDeleteModelViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,

@@ -86,3 +86,13 @@ def test_session_api_requires_csrf(teacher, manager, kit):
                                               "due_at": "2099-01-01T10:00"}, format="json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
+
+
+def test_reset_feed_token_through_the_api(client_for, teacher, anon):
+    old = teacher.feed_token
+    response = client_for(teacher).post("/api/v1/me/reset-feed-token/")
+    assert response.status_code == 200
+    teacher.refresh_from_db()
+    assert teacher.feed_token != old
+    assert response.json()["ical_url"].endswith(f"/ical/users/{teacher.feed_token}.ics")
+    assert anon.post("/api/v1/me/reset-feed-token/").status_code == 401

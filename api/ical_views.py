@@ -1,0 +1,67 @@
+"""The iCal feeds (API.md "iCal feeds"): thin views over api.ical.build_feed."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from accounts.models import User
+from api.ical import Feed, build_feed
+from spaces.models import School, Space
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+
+
+def _respond(request: HttpRequest, feed: Feed, *, private: bool) -> HttpResponse:
+    response = HttpResponse(feed.body, content_type=CONTENT_TYPE)
+    response["ETag"] = feed.etag
+    last_modified = int(feed.last_modified.timestamp()) if feed.last_modified else None
+    if last_modified is not None:
+        response["Last-Modified"] = http_date(last_modified)
+    # Calendar apps poll on their own schedule; make every poll a cheap revalidation.
+    if private:
+        patch_cache_control(response, private=True, no_cache=True)
+    else:
+        patch_cache_control(response, no_cache=True)
+    return get_conditional_response(request, etag=feed.etag, last_modified=last_modified,
+                                    response=response)
+
+
+@require_safe
+def space_feed(request: HttpRequest, pk: int) -> HttpResponse:
+    space = get_object_or_404(Space.objects.select_related("school"), pk=pk)
+    names = {"space": space.name, "school": space.school.name}
+    feed = build_feed(
+        name=_("Bookings: %(space)s (%(school)s)") % names,
+        description=_("Approved bookings of %(space)s, %(school)s, from STEM Space.") % names,
+        scope=Q(space=space), private=False)
+    return _respond(request, feed, private=False)
+
+
+@require_safe
+def school_feed(request: HttpRequest, slug: str) -> HttpResponse:
+    school = get_object_or_404(School, slug=slug)
+    names = {"school": school.name}
+    feed = build_feed(
+        name=_("Bookings: %(school)s") % names,
+        description=_("Approved bookings of every STEM space of %(school)s, from STEM Space.")
+        % names,
+        scope=Q(school=school), private=False)
+    return _respond(request, feed, private=False)
+
+
+@require_safe
+def user_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """Whoever holds the token (calendar apps cannot log in); a reset token 404s."""
+    user = get_object_or_404(User.objects.only("pk"), feed_token=token, is_active=True)
+    feed = build_feed(
+        name=_("My bookings (STEM Space)"),
+        description=_("Your bookings in the STEM spaces: approved, awaiting approval and "
+                      "cancelled."),
+        scope=Q(organizer=user), private=True)
+    return _respond(request, feed, private=True)
