@@ -227,6 +227,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `kind` and a `status`: name each choice set.
+    "ENUM_NAME_OVERRIDES": {
+        "SpaceKindEnum": "spaces.models.SpaceKind",
+        "EquipmentKindEnum": "spaces.models.EquipmentKind",
+        "EquipmentStatusEnum": "spaces.models.EquipmentStatus",
+        "MaintenanceKindEnum": "spaces.models.MaintenanceKind",
+        "BookingKindEnum": "bookings.models.BookingKind",
+        "BookingStatusEnum": "bookings.models.BookingStatus",
+        "ClosureSourceEnum": "bookings.models.ClosureSource",
+    },
 }
 
 LOGGING = {
