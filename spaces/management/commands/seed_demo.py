@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -141,6 +142,8 @@ class Command(BaseCommand):
             f"Demo data ready: {School.objects.count()} schools, {Space.objects.count()} spaces, "
             f"{Equipment.objects.count()} equipment items, {Loan.objects.count()} loans, "
             f"{User.objects.count()} users (password {PASSWORD})."))
+        # Holidays and the Tết break of the school year under way (or, in summer, the coming one).
+        call_command("load_holidays", "--school-year", "current", verbosity=0, stdout=self.stdout)
 
     def user(self, username: str, full_name: str, role: str, school: School | None, *,
              superuser: bool = False) -> User:
