@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
+from bookings.models import Booking, Closure, Series
 from spaces.models import Equipment, Loan, Period, School, Space
 
 
@@ -73,11 +74,14 @@ def test_swagger_ui_is_served_locally(anon, db):
 @pytest.mark.django_db
 def test_seed_demo_is_complete_and_idempotent():
     call_command("seed_demo", stdout=None)
-    counts = (School.objects.count(), Space.objects.count(), Equipment.objects.count(),
-              Loan.objects.count(), User.objects.count(), Period.objects.count())
+    def counts():
+        return (School.objects.count(), Space.objects.count(), Equipment.objects.count(),
+                Loan.objects.count(), User.objects.count(), Period.objects.count(),
+                Booking.objects.count(), Closure.objects.count())
+
+    before = counts()
     call_command("seed_demo")
-    assert counts == (School.objects.count(), Space.objects.count(), Equipment.objects.count(),
-                      Loan.objects.count(), User.objects.count(), Period.objects.count())
+    assert counts() == before
     assert set(School.objects.values_list("slug", flat=True)) == {"ndc", "nqd", "tm"}
     for slug in ("ndc", "nqd", "tm"):
         items = Equipment.objects.filter(space__school__slug=slug)
@@ -91,3 +95,8 @@ def test_seed_demo_is_complete_and_idempotent():
     assert User.objects.get(username="union").role == "union"
     assert User.objects.get(username="mentor1").role == "mentor"
     assert Loan.objects.overdue().exists()
+    for slug in ("ndc", "nqd", "tm"):
+        assert Booking.objects.filter(school__slug=slug, status="approved").count() >= 5
+        assert Booking.objects.filter(school__slug=slug, status="pending").exists()
+        assert Series.objects.filter(school__slug=slug).exists()
+        assert Closure.objects.filter(school__slug=slug, reason__icontains="Tết").exists()

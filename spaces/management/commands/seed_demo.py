@@ -144,6 +144,8 @@ class Command(BaseCommand):
             f"{User.objects.count()} users (password {PASSWORD})."))
         # Holidays and the Tết break of the school year under way (or, in summer, the coming one).
         call_command("load_holidays", "--school-year", "current", verbosity=0, stdout=self.stdout)
+        # Apps built on spaces add their own demo data (by name: spaces imports none of them).
+        call_command("seed_demo_bookings", stdout=self.stdout)
 
     def user(self, username: str, full_name: str, role: str, school: School | None, *,
              superuser: bool = False) -> User:
