@@ -68,7 +68,7 @@ def ensure_may_book(actor: User, space: Space) -> None:
 
 
 def initial_status(actor: User, space: Space) -> str:
-    if actor.role == Role.STUDENT and space.student_bookings_need_approval:
+    if actor.role == Role.STUDENT and space.student_bookings_need_approval and not actor.is_superuser:
         return BookingStatus.PENDING
     return BookingStatus.APPROVED
 
@@ -282,7 +282,8 @@ def booking_update(*, actor: User, booking: Booking, equipment: Sequence[Equipme
         conflicts = conflicts_with(space, start, end, exclude=[booking.pk])
         if conflicts:
             raise _conflict(conflicts)
-    if moved or equipment is not None:
+    # A new kind may lose a teacher's supervision exemption: re-check the equipment too.
+    if moved or equipment is not None or "kind" in changes:
         items = equipment if equipment is not None else [
             EquipmentRequest(row.equipment, row.quantity)
             for row in booking.equipment_items.select_related("equipment")]
@@ -293,6 +294,8 @@ def booking_update(*, actor: User, booking: Booking, equipment: Sequence[Equipme
             _reserve(booking, equipment)
     if not changes and equipment is None:
         return booking
+    if override_rules:
+        booking.rules_overridden = True
     before = {key: getattr(booking, key) for key in changes}
     for key, value in changes.items():
         setattr(booking, key, value)
@@ -312,7 +315,8 @@ def booking_update(*, actor: User, booking: Booking, equipment: Sequence[Equipme
     log_action(booking, "booking.changed", actor=actor, school_id=booking.school_id,
                data={key: [before[key], changes[key]] for key in changes}
                | ({"equipment": [[i.equipment.pk, i.quantity] for i in equipment]}
-                  if equipment is not None else {}))
+                  if equipment is not None else {})
+               | ({"rules_overridden": True} if override_rules else {}))
     return booking
 
 
@@ -504,7 +508,13 @@ def series_update(*, actor: User, series: Series, **changes: Any) -> Series:
     series.save()
     untouched = series.bookings.filter(is_exception=False, status__in=ACTIVE_STATUSES,
                                        end__gt=timezone.now())
-    for booking in untouched.select_for_update():
+    for booking in untouched.select_for_update().select_related("space", "organizer"):
+        if "kind" in changes:
+            check_equipment(space=booking.space, organizer=booking.organizer, kind=changes["kind"],
+                            start=booking.start, end=booking.end,
+                            items=[EquipmentRequest(row.equipment, row.quantity) for row in
+                                   booking.equipment_items.select_related("equipment")],
+                            exclude_booking_ids=[booking.pk])
         for key, value in changes.items():
             setattr(booking, key, value)
         booking.sequence = max(booking.sequence + 1, series.sequence)
@@ -530,6 +540,8 @@ def series_cancel(*, actor: User, series: Series, from_date: datetime.date | Non
     if from_date is not None:
         bookings = bookings.filter(start__date__gte=from_date)
     cancelled = [_cancel(actor, booking, reason) for booking in bookings.order_by("start")]
+    if not cancelled and series.cancelled_at is not None:
+        raise Conflict(_("This series is already cancelled."))
     if from_date is None or from_date <= local(series.start).date():
         series.cancelled_at = now
     series.sequence += 1

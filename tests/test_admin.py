@@ -86,7 +86,8 @@ def test_manager_is_staff_and_sees_the_school_models(browser, manager):
     models = {model["object_name"] for app in response.context["app_list"]
               for model in app["models"]}
     assert models == {"User", "Certification", "AuditEntry", "School", "Space", "Period",
-                      "EquipmentCategory", "Equipment", "MaintenanceRecord", "Loan"}
+                      "EquipmentCategory", "Equipment", "MaintenanceRecord", "Loan",
+                      "Booking", "Series", "Closure"}
 
 
 MANAGER_PAGES = ["accounts_user", "accounts_certification", "accounts_auditentry",

@@ -364,3 +364,13 @@ def test_bookings_list_query_count_is_constant(client_for, teacher, space, monda
              equipment=[{"equipment": kit.pk, "quantity": 1}])
     with django_assert_num_queries(3):
         assert client.get(URL).json()["count"] == 7
+
+
+def test_manager_override_on_change_is_recorded(client_for, manager, teacher, space, monday):
+    booking = book(client_for(teacher), space, monday).json()
+    response = client_for(manager).patch(f"{URL}{booking['id']}/", {
+        "start": f"{monday}T18:00", "end": f"{monday}T19:00", "override_rules": True},
+        format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["rules_overridden"] is True
+    assert AuditEntry.objects.get(action="booking.changed").data["rules_overridden"] is True

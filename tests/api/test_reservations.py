@@ -154,3 +154,11 @@ def test_changing_time_rechecks_equipment(client_for, teacher, space, school, ki
         {"equipment": kit.pk, "quantity": 10}]}, format="json")
     assert response.status_code == 200
     assert response.json()["equipment"] == [{"equipment": kit.pk, "quantity": 10}]
+
+
+def test_changing_kind_rechecks_the_certification_gate(client_for, teacher, space, laser, monday):
+    booking = book(client_for(teacher), space, monday, "08:00", "09:00",
+                   [{"equipment": laser.pk, "quantity": 1}], kind="class").json()
+    response = client_for(teacher).patch(f"{URL}{booking['id']}/", {"kind": "project_work"},
+                                         format="json")
+    assert response.status_code == 403

@@ -199,3 +199,19 @@ def test_series_list_is_scoped_and_constant(client_for, teacher, other_manager, 
         assert client.get(URL).json()["count"] == 2
     assert client_for(other_manager).get(URL).json()["count"] == 0
     assert client_for(union).get(URL).json()["count"] == 2
+
+
+def test_series_kind_change_rechecks_the_certification_gate(client_for, teacher, space, laser,
+                                                            tuesday):
+    body = client_for(teacher).post(URL, weekly(space, tuesday, kind="class", equipment=[
+        {"equipment": laser.pk, "quantity": 1}]), format="json").json()
+    response = client_for(teacher).patch(f"{URL}{body['id']}/", {"kind": "project_work"},
+                                         format="json")
+    assert response.status_code == 403
+    assert set(Booking.objects.values_list("kind", flat=True)) == {"class"}
+
+
+def test_cancelling_a_cancelled_series_is_409(client_for, teacher, space, tuesday):
+    series_id, _ids = make_series(client_for(teacher), space, tuesday)
+    assert client_for(teacher).post(f"{URL}{series_id}/cancel/").status_code == 200
+    assert client_for(teacher).post(f"{URL}{series_id}/cancel/").status_code == 409
