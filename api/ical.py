@@ -21,7 +21,7 @@ from django.utils import timezone
 from icalendar import Calendar, Event, Timezone, vDuration, vRecur, vText
 
 from accounts.models import Role
-from bookings.models import Booking, BookingStatus, Series
+from bookings.models import Booking, BookingKind, BookingStatus, Series
 from bookings.recurrence import expand
 from spaces.errors import Invalid
 
@@ -37,6 +37,7 @@ EVENT_STATUS = {
     BookingStatus.PENDING: "TENTATIVE",
     BookingStatus.CANCELLED: "CANCELLED",
 }
+KIND_LABELS = dict(BookingKind.choices)
 # Ties in the master's status go to the first.
 STATUS_PREFERENCE = ("CONFIRMED", "TENTATIVE", "CANCELLED")
 
@@ -141,9 +142,10 @@ def _location(booking: Booking) -> str:
     return f"{booking.space.name}, {booking.school.name}"
 
 
-def _event(*, uid: str, booking: Booking, summary: str, status: str, sequence: int,
+def _event(*, uid: str, booking: Booking, summary: str, kind: str, status: str, sequence: int,
            start: datetime.datetime, end: datetime.datetime, changed: datetime.datetime,
            description: str, private: bool) -> Event:
+    """A VEVENT; `booking` gives the place, every other property is passed."""
     event = Event()
     event.add("uid", uid)
     # The last change, not the render time: the feed stays byte-identical (ETag) until
@@ -156,7 +158,7 @@ def _event(*, uid: str, booking: Booking, summary: str, status: str, sequence: i
     event.add("summary", summary)
     event.add("location", _location(booking))
     event.add("status", status)
-    event.add("categories", [str(booking.get_kind_display())])
+    event.add("categories", [str(KIND_LABELS.get(kind, kind))])
     # Descriptions are the organiser's own notes: only in their own feed.
     if private and description:
         event.add("description", description)
@@ -165,9 +167,9 @@ def _event(*, uid: str, booking: Booking, summary: str, status: str, sequence: i
 
 def _single_event(booking: Booking, *, private: bool) -> Event:
     return _event(uid=f"booking-{booking.uid}@{UID_HOST}", booking=booking, summary=booking.title,
-                  status=EVENT_STATUS[BookingStatus(booking.status)], sequence=booking.sequence,
-                  start=booking.start, end=booking.end, changed=booking.updated_at,
-                  description=booking.description, private=private)
+                  kind=booking.kind, status=EVENT_STATUS[BookingStatus(booking.status)],
+                  sequence=booking.sequence, start=booking.start, end=booking.end,
+                  changed=booking.updated_at, description=booking.description, private=private)
 
 
 def _series_events(series: Series, bookings: list[Booking], *, private: bool) -> list[Event]:
@@ -197,23 +199,24 @@ def _series_events(series: Series, bookings: list[Booking], *, private: bool) ->
                         key=lambda value: (votes[value], -STATUS_PREFERENCE.index(value)))
 
     def looks(booking: Booking) -> tuple[object, ...]:
-        return (booking.start, booking.end, booking.title, status(booking),
+        return (booking.start, booking.end, booking.title, booking.kind, status(booking),
                 booking.description if private else "")
 
     def follows_master(booking: Booking) -> bool:
         start = booking.recurrence_id
         assert start is not None
-        return looks(booking) == (start, start + duration, series.title, master_status,
-                                  series.description if private else "")
+        return looks(booking) == (start, start + duration, series.title, series.kind,
+                                  master_status, series.description if private else "")
 
     followers = [booking for booking in by_start.values() if follows_master(booking)]
     following = {booking.pk for booking in followers}
     sequence = max([series.sequence, *(booking.sequence for booking in followers)])
     changed = max([series.updated_at, *(booking.updated_at for booking in followers)])
     uid = f"series-{series.uid}@{UID_HOST}"
-    master = _event(uid=uid, booking=bookings[0], summary=series.title, status=master_status,
-                    sequence=sequence, start=starts[0], end=starts[0] + duration,
-                    changed=changed, description=series.description, private=private)
+    master = _event(uid=uid, booking=bookings[0], summary=series.title, kind=series.kind,
+                    status=master_status, sequence=sequence, start=starts[0],
+                    end=starts[0] + duration, changed=changed, description=series.description,
+                    private=private)
     master.add("rrule", vRecur.from_ical(series.rrule))
     # One EXDATE per date, in DTSTART's TZID form (Apple ignores UTC ones).
     for start in starts:
@@ -224,7 +227,7 @@ def _series_events(series: Series, bookings: list[Booking], *, private: bool) ->
     for start, booking in sorted(by_start.items()):
         if booking.pk in following:
             continue
-        override = _event(uid=uid, booking=booking, summary=booking.title,
+        override = _event(uid=uid, booking=booking, summary=booking.title, kind=booking.kind,
                           status=status(booking), sequence=max(booking.sequence, sequence),
                           start=booking.start, end=booking.end, changed=booking.updated_at,
                           description=booking.description, private=private)

@@ -28,8 +28,9 @@ def _respond(request: HttpRequest, feed: Feed, *, private: bool) -> HttpResponse
         patch_cache_control(response, private=True, no_cache=True)
     else:
         patch_cache_control(response, no_cache=True)
+    # A 304 when the client's copy (If-None-Match, else If-Modified-Since) is current.
     return get_conditional_response(request, etag=feed.etag, last_modified=last_modified,
-                                    response=response)
+                                    response=response) or response
 
 
 @require_safe

@@ -6,6 +6,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("ical/", include("api.ical_urls")),
     path("", include("web.urls")),
 ]
 
