@@ -461,8 +461,9 @@ def series_create(*, actor: User, space: Space, title: str, rrule: str,
         raise Invalid(_("No occurrence of this rule can be booked."), field="rrule")
     series = Series.objects.create(
         space=space, school_id=space.school_id, title=title, description=description, kind=kind,
-        organizer=actor, attendees=attendees, rrule=rule, start=start,
-        end=end)
+        organizer=actor, attendees=attendees, rrule=rule,
+        # The rule's first occurrence (RFC 5545 counts DTSTART as one: it must be on the rule).
+        start=occurrences[0], end=occurrences[0] + duration)
     result = SeriesResult(series=series, skipped=skipped)
     status = initial_status(actor, space)
     for occurrence_start, occurrence_end in plan:

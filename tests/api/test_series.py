@@ -215,3 +215,11 @@ def test_cancelling_a_cancelled_series_is_409(client_for, teacher, space, tuesda
     series_id, _ids = make_series(client_for(teacher), space, tuesday)
     assert client_for(teacher).post(f"{URL}{series_id}/cancel/").status_code == 200
     assert client_for(teacher).post(f"{URL}{series_id}/cancel/").status_code == 409
+
+
+def test_series_start_is_the_rules_first_occurrence(client_for, teacher, space, tuesday):
+    monday = tuesday + datetime.timedelta(days=6)  # not a Tuesday: the rule starts a day later
+    body = client_for(teacher).post(URL, weekly(space, monday, weeks=3), format="json").json()
+    assert body["occurrences"][0]["start"] == f"{monday + datetime.timedelta(days=1)}T14:00:00+07:00"
+    assert body["start"] == body["occurrences"][0]["start"]
+    assert body["end"] == body["occurrences"][0]["end"]
