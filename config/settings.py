@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "accounts",
     "spaces",
     "bookings",
+    "projects",
     "api",
     "web",
 ]
@@ -238,6 +239,9 @@ SPECTACULAR_SETTINGS = {
         "ClosureSourceEnum": "bookings.models.ClosureSource",
     },
 }
+
+# Largest team per project kind (ISEF allows 3; startup contests 5); a project may say less.
+PROJECT_MAX_MEMBERS = {"science": 3, "engineering": 3, "startup": 5}
 
 LOGGING = {
     "version": 1,
