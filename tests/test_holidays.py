@@ -192,7 +192,7 @@ def test_running_twice_creates_nothing_new(school, other_school):
     out = load("--year", "2027")
 
     assert list(Closure.objects.order_by("pk").values_list("pk", flat=True)) == before
-    assert f"0 closures created, {len(before)} already there" in out
+    assert f"Đã tạo 0 lịch nghỉ, {len(before)} lịch nghỉ đã có" in out
 
 
 def test_a_changed_tet_break_is_added_the_rest_is_skipped(school):
