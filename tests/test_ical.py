@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.db.models import F
@@ -57,7 +57,8 @@ def get(path: str, **headers: str) -> Any:
 def occurrences(body: bytes) -> set[tuple[datetime.datetime, datetime.datetime, str, str]]:
     """Every occurrence the strict `ical` parser expands from the feed."""
     calendar = IcsCalendarStream.calendar_from_ics(body.decode())
-    return {(event.start, event.end, event.summary or "", str(event.status.value))
+    return {(cast(datetime.datetime, event.start), cast(datetime.datetime, event.end),
+             event.summary or "", str(event.status.value if event.status else ""))
             for event in calendar.timeline_tz(VN)}
 
 
