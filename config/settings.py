@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "spaces",
     "bookings",
     "projects",
+    "reports",
     "api",
     "web",
 ]
