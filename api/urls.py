@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from api import booking_views, views
+from api import booking_views, report_views, views
 
 app_name = "api"
 
@@ -24,6 +24,7 @@ urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("me/", views.MeView.as_view(), name="api-me"),
     path("me/reset-feed-token/", views.ResetFeedTokenView.as_view(), name="api-reset-feed-token"),
+    path("reports/usage/", report_views.UsageReportView.as_view(), name="report-usage"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="api-docs"),
     path("", include(router.urls)),
