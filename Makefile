@@ -23,7 +23,8 @@ run: install
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
-	STEMSPACE_DEV=1 DATABASE_URL= $(VENV)/bin/pytest $(PYTEST_ARGS)
+	STEMSPACE_DEV=1 DATABASE_URL= DATABASE_REPLICA_URL=sqlite:///$(CURDIR)/db.sqlite3 \
+		$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-postgres: install
 	STEMSPACE_DEV=1 bash scripts/test-postgres.sh $(PYTEST_ARGS)

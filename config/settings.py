@@ -120,6 +120,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": os.environ.get("SQLITE_TEST_NAME") or str(BASE_DIR / "test-db.sqlite3")
     }
 
+# A read replica for reports (the same schema, kept by PostgreSQL replication).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=envint("CONN_MAX_AGE", 60),
+        conn_health_checks=True)
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["replica"]["CONN_MAX_AGE"] = 0
+        DATABASES["replica"]["OPTIONS"] = DATABASES["default"].get("OPTIONS", {})
+    # Tests point the replica at the primary's test database.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+REPORTS_DATABASE = "replica" if "replica" in DATABASES else "default"
+DATABASE_ROUTERS = ["reports.routers.ReportsRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -238,6 +251,12 @@ SPECTACULAR_SETTINGS = {
         "BookingKindEnum": "bookings.models.BookingKind",
         "BookingStatusEnum": "bookings.models.BookingStatus",
         "ClosureSourceEnum": "bookings.models.ClosureSource",
+        "RoleEnum": "accounts.models.Role",
+        "ProjectKindEnum": "projects.models.ProjectKind",
+        "ProjectStatusEnum": "projects.models.ProjectStatus",
+        "MemberRoleEnum": "projects.models.MemberRole",
+        "SessionKindEnum": "projects.models.SessionKind",
+        "AwardLevelEnum": "projects.models.AwardLevel",
     },
 }
 

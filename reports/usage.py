@@ -45,6 +45,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role
 from bookings.models import Booking, BookingKind, BookingStatus, Closure
 from projects.models import LogEntry, Membership, MentorSession, Registration
+from reports.routers import reporting
 from spaces.errors import Invalid
 from spaces.models import Loan, OpeningHours, School, Space
 
@@ -109,6 +110,15 @@ def _normalise(group_by: str, value: Any) -> Any:
 def usage_report(*, date_from: datetime.date, date_to: datetime.date,
                  school_ids: list[int] | None = None, group_by: str = "school",
                  now: datetime.datetime | None = None) -> list[dict[str, Any]]:
+    """The report's rows; every query goes to the reports database (the replica, if any)."""
+    with reporting():
+        return _usage_report(date_from=date_from, date_to=date_to, school_ids=school_ids,
+                             group_by=group_by, now=now)
+
+
+def _usage_report(*, date_from: datetime.date, date_to: datetime.date,
+                  school_ids: list[int] | None, group_by: str,
+                  now: datetime.datetime | None) -> list[dict[str, Any]]:
     if group_by not in GROUPINGS:
         raise Invalid(_("Group by school, space or month."), field="group_by")
     window = make_window(date_from, date_to)

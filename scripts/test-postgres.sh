@@ -41,4 +41,6 @@ cleanup() {
 trap cleanup EXIT
 
 export DATABASE_URL="postgres://$role:$password@127.0.0.1:$port/$name"
+# A second alias on the same server stands in for the read replica of the reports.
+export DATABASE_REPLICA_URL="$DATABASE_URL"
 .venv/bin/pytest "$@"

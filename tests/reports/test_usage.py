@@ -178,3 +178,26 @@ def test_bad_windows(db, kwargs, field):
     with pytest.raises(Invalid) as error:
         usage_report(**kwargs)
     assert error.value.field == field
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+def test_reports_read_from_the_replica(settings):
+    """make test and make test-postgres configure DATABASE_REPLICA_URL to the same server."""
+    from django.db import connections
+
+    assert "replica" in connections.settings, "DATABASE_REPLICA_URL is not set for the tests"
+    settings.REPORTS_DATABASE = "replica"
+    school = f.school(slug="ndc")
+    space = f.space(school, name="A")
+    f.booking(space, f.user(role="teacher", school=school), start=f.at(day(2), "08:00"),
+              end=f.at(day(2), "10:00"))
+    with CaptureQueriesContext(connections["replica"]) as replica, \
+            CaptureQueriesContext(connections["default"]) as primary:
+        rows = usage_report(date_from=FROM, date_to=TO, group_by="space")
+    assert rows[0]["booked_hours"] == 2.0
+    assert len(replica.captured_queries) == 12
+    assert len(primary.captured_queries) == 0
+    # Outside a report, reads stay on the primary.
+    with CaptureQueriesContext(connections["replica"]) as replica:
+        list(Closure.objects.all())
+    assert len(replica.captured_queries) == 0
