@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, Timezone, vDuration, vRecur, vText
 
 from accounts.models import Role
 from bookings.models import Booking, BookingKind, BookingStatus, Series
 from bookings.recurrence import expand
+from projects.models import MentorSession, SessionKind
 from spaces.errors import Invalid
 
 PRODID = "-//STEM Space//Bookings//VI"
@@ -38,6 +40,7 @@ EVENT_STATUS = {
     BookingStatus.CANCELLED: "CANCELLED",
 }
 KIND_LABELS = dict(BookingKind.choices)
+SESSION_KIND_LABELS = dict(SessionKind.choices)
 # Ties in the master's status go to the first.
 STATUS_PREFERENCE = ("CONFIRMED", "TENTATIVE", "CANCELLED")
 
@@ -83,7 +86,8 @@ def feed_bookings(scope: Q, *, private: bool, now: datetime.datetime) -> list[Bo
     in_window = Q(start__lt=now + WINDOW_AHEAD, end__gt=now - WINDOW_PAST)
     series_in_window = shown.filter(in_window, series__isnull=False).values("series_id")
     return list(shown.filter(in_window | Q(series_id__in=series_in_window))
-                .select_related("space", "school", "series").order_by("start", "pk"))
+                .select_related("space", "school", "series", "mentor_session__mentor__user")
+                .order_by("start", "pk"))
 
 
 def build_feed(*, name: str, description: str, scope: Q, private: bool,
@@ -144,7 +148,7 @@ def _location(booking: Booking) -> str:
 
 def _event(*, uid: str, booking: Booking, summary: str, kind: str, status: str, sequence: int,
            start: datetime.datetime, end: datetime.datetime, changed: datetime.datetime,
-           description: str, private: bool) -> Event:
+           description: str, private: bool, categories: tuple[str, ...] = ()) -> Event:
     """A VEVENT; `booking` gives the place, every other property is passed."""
     event = Event()
     event.add("uid", uid)
@@ -158,18 +162,39 @@ def _event(*, uid: str, booking: Booking, summary: str, kind: str, status: str, 
     event.add("summary", summary)
     event.add("location", _location(booking))
     event.add("status", status)
-    event.add("categories", [str(KIND_LABELS.get(kind, kind))])
+    event.add("categories", [str(KIND_LABELS.get(kind, kind)), *categories])
     # Descriptions are the organiser's own notes: only in their own feed.
     if private and description:
         event.add("description", description)
     return event
 
 
+def _session_description(session: MentorSession, *, private: bool) -> str:
+    """What anyone may know of a mentor session: its kind and its mentor (an adult expert,
+    never the students); its own description only in participants' private feeds."""
+    mentor = session.mentor
+    lines = [_("%(kind)s with %(mentor)s (%(organization)s)") % {
+        "kind": SESSION_KIND_LABELS.get(session.kind, session.kind), "mentor": mentor.user,
+        "organization": mentor.organization}]
+    if private and session.description:
+        lines += ["", session.description]
+    return "\n".join(lines)
+
+
 def _single_event(booking: Booking, *, private: bool) -> Event:
+    # select_related by feed_bookings: no query per event.
+    session: MentorSession | None = getattr(booking, "mentor_session", None)
+    description, show_description = booking.description, private
+    categories: tuple[str, ...] = ()
+    if session is not None:
+        # Written for the feed at hand: every feed may show it.
+        description, show_description = _session_description(session, private=private), True
+        categories = (str(SESSION_KIND_LABELS.get(session.kind, session.kind)),)
     return _event(uid=f"booking-{booking.uid}@{UID_HOST}", booking=booking, summary=booking.title,
                   kind=booking.kind, status=EVENT_STATUS[BookingStatus(booking.status)],
                   sequence=booking.sequence, start=booking.start, end=booking.end,
-                  changed=booking.updated_at, description=booking.description, private=private)
+                  changed=booking.updated_at, description=description,
+                  private=show_description, categories=categories)
 
 
 def _series_events(series: Series, bookings: list[Booking], *, private: bool) -> list[Event]:

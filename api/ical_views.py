@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.models import User
 from api.ical import Feed, build_feed
+from projects.models import Registration
 from spaces.models import School, Space
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -60,9 +61,33 @@ def school_feed(request: HttpRequest, slug: str) -> HttpResponse:
 def user_feed(request: HttpRequest, token: str) -> HttpResponse:
     """Whoever holds the token (calendar apps cannot log in); a reset token 404s."""
     user = get_object_or_404(User.objects.only("pk"), feed_token=token, is_active=True)
+    # Their own bookings (a mentor organises their sessions' bookings), and the mentor
+    # sessions they registered for.
+    registered = Registration.objects.filter(student=user, cancelled_at__isnull=True)
     feed = build_feed(
         name=_("My bookings (STEM Space)"),
         description=_("Your bookings in the STEM spaces: approved, awaiting approval and "
                       "cancelled."),
-        scope=Q(organizer=user), private=True)
+        scope=Q(organizer=user) | Q(pk__in=registered.values("session__booking_id")),
+        private=True)
     return _respond(request, feed, private=True)
+
+
+@require_safe
+def mentor_sessions_feed(request: HttpRequest) -> HttpResponse:
+    """Mentor and training sessions: all, or one school's (`?school=slug`)."""
+    scope = Q(mentor_session__isnull=False)
+    slug = request.GET.get("school")
+    if slug:
+        school = get_object_or_404(School, slug=slug)
+        scope &= Q(school=school)
+        names = {"school": school.name}
+        name = _("Mentor sessions: %(school)s") % names
+        description = _("Mentoring, training and workshops by experts at %(school)s, from "
+                        "STEM Space.") % names
+    else:
+        name = _("Mentor sessions (STEM Space)")
+        description = _("Mentoring, training and workshops by experts in the STEM spaces, "
+                        "from STEM Space.")
+    feed = build_feed(name=name, description=description, scope=scope, private=False)
+    return _respond(request, feed, private=False)

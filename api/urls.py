@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from api import booking_views, report_views, views
+from api import booking_views, report_views, session_views, views
 
 app_name = "api"
 
@@ -19,6 +19,8 @@ router.register("users", views.UserViewSet, basename="user")
 router.register("bookings", booking_views.BookingViewSet, basename="booking")
 router.register("series", booking_views.SeriesViewSet, basename="series")
 router.register("closures", booking_views.ClosureViewSet, basename="closure")
+router.register("mentors", session_views.MentorViewSet, basename="mentor")
+router.register("mentor-sessions", session_views.MentorSessionViewSet, basename="mentor-session")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
