@@ -80,6 +80,14 @@ def ensure_may_change(actor: User, booking: Booking) -> None:
     raise NotAllowed(_("Only the organiser or a manager of this school may change this booking."))
 
 
+def ensure_not_owned_by_session(booking: Booking) -> None:
+    """A mentor session's booking changes with its session (which tells the students)."""
+    # Looked up by relation name: bookings does not import projects, which builds on it.
+    if Booking.objects.filter(pk=booking.pk, mentor_session__isnull=False).exists():
+        raise NotAllowed(_("This booking belongs to a mentor session: change or cancel the "
+                           "session instead."))
+
+
 # --- rules -----------------------------------------------------------------------------------
 
 def closures_for(space: Space, first_day: datetime.date, last_day: datetime.date
@@ -273,6 +281,7 @@ def booking_update(*, actor: User, booking: Booking, equipment: Sequence[Equipme
                .get(pk=booking.pk))
     if not caller_checked_rights:
         ensure_may_change(actor, booking)
+        ensure_not_owned_by_session(booking)
     if booking.status not in ACTIVE_STATUSES:
         raise Conflict(_("A %(status)s booking cannot be changed.")
                        % {"status": booking.get_status_display().lower()})
@@ -394,6 +403,7 @@ def booking_cancel(*, actor: User, booking: Booking, reason: str = "",
                .get(pk=booking.pk))
     if not caller_checked_rights:
         ensure_may_change(actor, booking)
+        ensure_not_owned_by_session(booking)
     if booking.status not in ACTIVE_STATUSES:
         raise Conflict(_("This booking is already %(status)s.")
                        % {"status": booking.get_status_display().lower()})

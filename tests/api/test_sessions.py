@@ -869,3 +869,13 @@ def test_seed_demo_sessions_skips_a_closed_school():
     assert MentorSession.objects.filter(school__slug="nqd").count() == 3
     assert "skipped" in out.text
     assert Space.objects.filter(school=ndc).exists()
+
+
+def test_a_sessions_booking_changes_only_with_its_session(client_for, mentor, manager, session):
+    """Through bookings/ the students would not be told: the session is the way in."""
+    booking_url = f"/api/v1/bookings/{session.booking_id}/"
+    response = client_for(manager).post(f"{booking_url}cancel/")
+    assert response.status_code == 403
+    assert "session" in client_for(manager, language="en").post(
+        f"{booking_url}cancel/").json()["detail"]
+    assert client_for(mentor).patch(booking_url, {"title": "x"}, format="json").status_code == 403
