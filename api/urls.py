@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from api import booking_views, report_views, session_views, views
+from api import booking_views, project_views, report_views, session_views, views
 
 app_name = "api"
 
@@ -19,6 +19,19 @@ router.register("users", views.UserViewSet, basename="user")
 router.register("bookings", booking_views.BookingViewSet, basename="booking")
 router.register("series", booking_views.SeriesViewSet, basename="series")
 router.register("closures", booking_views.ClosureViewSet, basename="closure")
+router.register("project-categories", project_views.ProjectCategoryViewSet,
+                basename="project-category")
+router.register("projects", project_views.ProjectViewSet, basename="project")
+router.register(r"projects/(?P<project_pk>[0-9]+)/log", project_views.LogEntryViewSet,
+                basename="project-log")
+router.register(r"projects/(?P<project_pk>[0-9]+)/log/(?P<entry_pk>[0-9]+)/comments",
+                project_views.LogCommentViewSet, basename="project-log-comment")
+router.register(r"projects/(?P<project_pk>[0-9]+)/log/(?P<entry_pk>[0-9]+)/attachments",
+                project_views.LogAttachmentViewSet, basename="project-log-attachment")
+router.register(r"projects/(?P<project_pk>[0-9]+)/milestones", project_views.MilestoneViewSet,
+                basename="project-milestone")
+router.register(r"projects/(?P<project_pk>[0-9]+)/awards", project_views.AwardViewSet,
+                basename="project-award")
 router.register("mentors", session_views.MentorViewSet, basename="mentor")
 router.register("mentor-sessions", session_views.MentorSessionViewSet, basename="mentor-session")
 

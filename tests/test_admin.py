@@ -87,7 +87,7 @@ def test_manager_is_staff_and_sees_the_school_models(browser, manager):
               for model in app["models"]}
     assert models == {"User", "Certification", "AuditEntry", "School", "Space", "Period",
                       "EquipmentCategory", "Equipment", "MaintenanceRecord", "Loan",
-                      "Booking", "Series", "Closure"}
+                      "Booking", "Series", "Closure", "Project", "ProjectCategory", "LogEntry"}
 
 
 MANAGER_PAGES = ["accounts_user", "accounts_certification", "accounts_auditentry",

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from web import views
+from web import databook, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,4 +22,5 @@ urlpatterns = [
     path("equipment/<int:pk>/", views.equipment_detail, name="equipment-detail"),
     path("spaces/<int:pk>/labels.svg", views.space_labels_svg, name="space-labels"),
     path("spaces/<int:pk>/labels/", views.space_labels_print, name="space-labels-print"),
+    path("projects/<int:pk>/databook/", databook.databook, name="project-databook"),
 ]
