@@ -5,6 +5,7 @@ from django.core.management import call_command
 
 from accounts.models import User
 from bookings.models import Booking, Closure, Series
+from projects.models import MentorSession, Project, Registration
 from spaces.models import Equipment, Loan, Period, School, Space
 
 
@@ -77,7 +78,8 @@ def test_seed_demo_is_complete_and_idempotent():
     def counts():
         return (School.objects.count(), Space.objects.count(), Equipment.objects.count(),
                 Loan.objects.count(), User.objects.count(), Period.objects.count(),
-                Booking.objects.count(), Closure.objects.count())
+                Booking.objects.count(), Closure.objects.count(), Project.objects.count(),
+                MentorSession.objects.count(), Registration.objects.count())
 
     before = counts()
     call_command("seed_demo")
@@ -100,3 +102,7 @@ def test_seed_demo_is_complete_and_idempotent():
         assert Booking.objects.filter(school__slug=slug, status="pending").exists()
         assert Series.objects.filter(school__slug=slug).exists()
         assert Closure.objects.filter(school__slug=slug, reason__icontains="Tết").exists()
+        assert Project.objects.filter(school__slug=slug,
+                                      memberships__user__username=f"student.{slug}").exists()
+        assert MentorSession.objects.filter(school__slug=slug).exists()
+    assert MentorSession.objects.filter(topic__icontains="nhãn hiệu").exists()

@@ -146,6 +146,8 @@ class Command(BaseCommand):
         call_command("load_holidays", "--school-year", "current", verbosity=0, stdout=self.stdout)
         # Apps built on spaces add their own demo data (by name: spaces imports none of them).
         call_command("seed_demo_bookings", stdout=self.stdout)
+        call_command("seed_demo_projects", stdout=self.stdout)
+        call_command("seed_demo_sessions", stdout=self.stdout)
 
     def user(self, username: str, full_name: str, role: str, school: School | None, *,
              superuser: bool = False) -> User:
