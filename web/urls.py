@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from web import databook, views
+from web import dashboard, databook, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/password/done/",
          auth_views.PasswordChangeDoneView.as_view(template_name="web/password_change_done.html"),
          name="password_change_done"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("equipment/<int:pk>/", views.equipment_detail, name="equipment-detail"),
     path("spaces/<int:pk>/labels.svg", views.space_labels_svg, name="space-labels"),
     path("spaces/<int:pk>/labels/", views.space_labels_print, name="space-labels-print"),
