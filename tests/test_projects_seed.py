@@ -73,11 +73,11 @@ def test_seed_demo_projects_is_complete_and_idempotent(settings, tmp_path):
 def test_load_project_categories_is_idempotent_and_keeps_edits():
     out = io.StringIO()
     call_command("load_project_categories", "--year", "2026", stdout=out)
-    assert "21 created" in out.getvalue()
+    assert "đã tạo 21" in out.getvalue()
     ProjectCategory.objects.filter(year=2026, name_en="Mathematics").update(name_vi="Toán")
     out = io.StringIO()
     call_command("load_project_categories", "--year", "2026", stdout=out)
-    assert "0 created, 21 already there" in out.getvalue()
+    assert "đã tạo 0, 21 đã có" in out.getvalue()
     assert ProjectCategory.objects.get(year=2026, name_en="Mathematics").name_vi == "Toán"
     robotics = ProjectCategory.objects.get(year=2026, name_en="Robotics and Intelligent Machines")
     assert robotics.name_vi == "Rô-bốt và máy thông minh"
