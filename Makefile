@@ -7,7 +7,7 @@ PORT ?= 8000
 # Local development runs with DEBUG on and a development key unless told otherwise.
 DEV_ENV := STEMSPACE_DEV=1 DEBUG=$${DEBUG:-1}
 
-.PHONY: install run test test-postgres lint messages clean
+.PHONY: install run test test-postgres lint messages clean bench
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ test: install
 
 test-postgres: install
 	STEMSPACE_DEV=1 bash scripts/test-postgres.sh $(PYTEST_ARGS)
+
+bench: install
+	bash bench/run.sh
 
 lint: install
 	$(VENV)/bin/ruff check .
