@@ -13,11 +13,13 @@ import datetime
 import functools
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
-from django.utils import timezone
+from django.core.cache import cache
+from django.db.models import Count, Max, Q, Sum
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, Timezone, vDuration, vRecur, vText
 
@@ -33,6 +35,8 @@ UID_HOST = "stemspace"
 WINDOW_PAST = datetime.timedelta(days=30)
 WINDOW_AHEAD = datetime.timedelta(days=365)
 REFRESH = datetime.timedelta(hours=1)
+# Bump when the rendering changes, so that cached bodies and clients' ETags are renewed.
+FEED_FORMAT = 1
 
 EVENT_STATUS = {
     BookingStatus.APPROVED: "CONFIRMED",
@@ -90,6 +94,29 @@ def feed_bookings(scope: Q, *, private: bool, now: datetime.datetime) -> list[Bo
                 .order_by("start", "pk"))
 
 
+def feed_version(*, name: str, description: str, scope: Q, private: bool,
+                 now: datetime.datetime) -> tuple[str, datetime.datetime | None]:
+    """The feed's ETag and Last-Modified from one aggregate query, without rendering it.
+
+    It changes whenever the feed's content can: a booking, its series or its session
+    changed (updated_at), a booking came into or left the feed (count, sum of ids), a new
+    day (the window and the time-zone block move), another name or language.
+    """
+    shown = Booking.objects.filter(scope).filter(included(private=private, now=now))
+    in_window = Q(start__lt=now + WINDOW_AHEAD, end__gt=now - WINDOW_PAST)
+    series_in_window = shown.filter(in_window, series__isnull=False).values("series_id")
+    facts = shown.filter(in_window | Q(series_id__in=series_in_window)).aggregate(
+        count=Count("pk"), ids=Sum("pk"), changed=Max("updated_at"),
+        series_changed=Max("series__updated_at"),
+        session_changed=Max("mentor_session__updated_at"))
+    key = "|".join(str(part) for part in (
+        FEED_FORMAT, name, description, private, translation.get_language(),
+        timezone.localdate(now), *facts.values()))
+    changes = [moment for moment in (facts["changed"], facts["series_changed"],
+                                     facts["session_changed"]) if moment is not None]
+    return f'"{hashlib.sha256(key.encode()).hexdigest()[:40]}"', max(changes, default=None)
+
+
 def build_feed(*, name: str, description: str, scope: Q, private: bool,
                now: datetime.datetime | None = None) -> Feed:
     """The feed of the bookings matching `scope`. Private feeds (the organiser's own)
@@ -129,6 +156,31 @@ def build_feed(*, name: str, description: str, scope: Q, private: bool,
                 if occurrences[0].series is not None]
     return Feed(body=body, etag=f'"{hashlib.sha256(body).hexdigest()[:40]}"',
                 last_modified=max(changes, default=None))
+
+
+FEED_CACHE_SECONDS = 3600
+
+
+def cached_feed(*, name: str, description: str, scope: Q, private: bool,
+                now: datetime.datetime | None = None) -> tuple[str, datetime.datetime | None,
+                                                               Callable[[], bytes]]:
+    """The feed's ETag and Last-Modified (one cheap query) and a way to get its body,
+    rendered once per version and kept in the cache: calendar apps poll every hour, and a
+    revalidation (304) must not cost a rendering."""
+    now = now or timezone.now()
+    etag, last_modified = feed_version(name=name, description=description, scope=scope,
+                                       private=private, now=now)
+
+    def body() -> bytes:
+        key = f"ical-feed:{etag.strip(chr(34))}"
+        cached = cache.get(key)
+        if cached is None:
+            cached = build_feed(name=name, description=description, scope=scope,
+                                private=private, now=now).body
+            cache.set(key, cached, FEED_CACHE_SECONDS)
+        return cached
+
+    return etag, last_modified, body
 
 
 # --- events ----------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def space_availability(space: Space, start: datetime.datetime, end: datetime.dat
                     open_intervals.append((begin, finish))
         day += datetime.timedelta(days=1)
     busy = [(row["start"], row["end"]) for row in
-            Booking.objects.active().filter(space=space).overlapping(start, end)
+            Booking.objects.of_space_overlapping(space.pk, start, end)
             .order_by("start").values("start", "end")]
     free = open_intervals
     for interval in busy:

@@ -146,7 +146,7 @@ def check_rules(*, space: Space, start: datetime.datetime, end: datetime.datetim
 
 def conflicts_with(space: Space, start: datetime.datetime, end: datetime.datetime, *,
                    exclude: Iterable[int] = ()) -> list[dict[str, Any]]:
-    rows = (Booking.objects.active().filter(space=space).overlapping(start, end)
+    rows = (Booking.objects.of_space_overlapping(space.pk, start, end)
             .exclude(pk__in=list(exclude)).order_by("start")
             .values("id", "start", "end", "title"))
     return [{"id": row["id"], "start": local(row["start"]).isoformat(),

@@ -515,7 +515,7 @@ def grow(space: Any, teacher: Any, student: Any, manager: Any, weeks: range) -> 
             booking_approve(actor=manager, booking=booking)
 
 
-@pytest.mark.parametrize("which, queries", [("space", 2), ("school", 2), ("user", 2)])
+@pytest.mark.parametrize("which, queries", [("space", 3), ("school", 3), ("user", 3)])
 def test_feed_makes_a_fixed_number_of_queries(space, school, teacher, student, manager,
                                               django_assert_num_queries, which, queries):
     path = dict(zip(["space", "school", "user"], feed_paths(space, school, student),
@@ -527,3 +527,22 @@ def test_feed_makes_a_fixed_number_of_queries(space, school, teacher, student, m
     with django_assert_num_queries(queries):
         large = get(path)
     assert len(large.content) > len(small.content)
+
+
+def test_revalidation_and_repeats_do_not_render_the_feed(space, school, teacher, student,
+                                                         manager, django_assert_num_queries):
+    """Calendar apps poll hourly: the version is one aggregate query, the body is cached."""
+    grow(space, teacher, student, manager, weeks=range(3))
+    path = f"/ical/spaces/{space.pk}.ics"
+    first = get(path)
+    with django_assert_num_queries(2):  # the space, the version: no rendering
+        again = get(path, If_None_Match=first["ETag"])
+    assert again.status_code == 304
+    with django_assert_num_queries(2):  # the body comes from the cache
+        repeat = get(path)
+    assert repeat.content == first.content and repeat["ETag"] == first["ETag"]
+    booking_create(actor=teacher, space=space, title="Mới", start=at(weekday_ahead(1), "15:00"),
+                   end=at(weekday_ahead(1), "16:00"))
+    changed = get(path, If_None_Match=first["ETag"])
+    assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
+    assert "SUMMARY:Mới".encode() in changed.content
