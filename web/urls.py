@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from web import dashboard, databook, views
+from web import dashboard, databook, manage_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -24,4 +24,12 @@ urlpatterns = [
     path("spaces/<int:pk>/labels.svg", views.space_labels_svg, name="space-labels"),
     path("spaces/<int:pk>/labels/", views.space_labels_print, name="space-labels-print"),
     path("projects/<int:pk>/databook/", databook.databook, name="project-databook"),
+    path("manage/approvals/", manage_views.approvals, name="manage-approvals"),
+    path("manage/", manage_views.approvals),
+    path("manage/closures/", manage_views.closures, name="manage-closures"),
+    path("manage/closures/<int:pk>/delete/", manage_views.closure_delete,
+         name="manage-closure-delete"),
+    path("manage/equipment/", manage_views.equipment, name="manage-equipment"),
+    path("manage/loans/", manage_views.loans, name="manage-loans"),
+    path("manage/loans/<int:pk>/return/", manage_views.loan_return, name="manage-loan-return"),
 ]
