@@ -33,3 +33,13 @@ def test_openapi_schema_validates_without_warnings(tmp_path):
     result = run_manage("spectacular", "--validate", "--fail-on-warn", "--file",
                         str(tmp_path / "schema.yml"), STEMSPACE_DEV="1")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_gunicorn_config_loads():
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    env = {k: v for k, v in os.environ.items() if k not in {"STEMSPACE_DEV", "DEBUG"}}
+    env |= {"SECRET_KEY": secrets.token_urlsafe(50), "DEBUG": "0"}
+    result = subprocess.run([str(gunicorn), "--check-config", "-c", "deploy/gunicorn.conf.py",
+                             "config.wsgi:application"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
