@@ -1,7 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from web import dashboard, databook, manage_views, views
+from web import (
+    dashboard,
+    databook,
+    manage_views,
+    project_views,
+    session_views,
+    subscription_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -24,6 +32,21 @@ urlpatterns = [
     path("spaces/<int:pk>/labels.svg", views.space_labels_svg, name="space-labels"),
     path("spaces/<int:pk>/labels/", views.space_labels_print, name="space-labels-print"),
     path("projects/<int:pk>/databook/", databook.databook, name="project-databook"),
+    path("projects/", project_views.showcase, name="project-showcase"),
+    path("projects/<int:pk>/", project_views.project_detail, name="project-detail"),
+    path("projects/<int:pk>/log/new/", project_views.log_entry_new, name="project-log-new"),
+    path("projects/<int:pk>/log/<int:entry_pk>/comment/", project_views.log_comment_new,
+         name="project-log-comment"),
+    path("sessions/", session_views.session_list, name="session-list"),
+    path("sessions/<int:pk>/", session_views.session_detail, name="session-detail"),
+    path("sessions/<int:pk>/register/", session_views.session_register, name="session-register"),
+    path("sessions/<int:pk>/unregister/", session_views.session_unregister,
+         name="session-unregister"),
+    path("sessions/<int:pk>/attendance/", session_views.session_attendance,
+         name="session-attendance"),
+    path("sessions/<int:pk>/feedback/", session_views.session_feedback, name="session-feedback"),
+    path("calendars/", subscription_views.calendars, name="calendars"),
+    path("calendars/reset/", subscription_views.calendars_reset, name="calendars-reset"),
     path("manage/approvals/", manage_views.approvals, name="manage-approvals"),
     path("manage/", manage_views.approvals),
     path("manage/closures/", manage_views.closures, name="manage-closures"),
