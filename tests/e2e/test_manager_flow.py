@@ -6,6 +6,7 @@ on a desktop and on a phone.
 from __future__ import annotations
 
 import datetime
+import time
 
 import pytest
 from django.utils import timezone
@@ -65,9 +66,13 @@ def test_a_student_request_is_approved_from_the_queue(browser, live_server, worl
     screenshot(browser, "manage-approvals-desktop", 1280)
     screenshot(browser, "manage-approvals-phone", 390)
 
-    # Keyboard only: type the reason, then press Enter on the row's Approve button.
+    # Keyboard only: type the reason (Enter there decides nothing, not even the first row),
+    # then press Enter on the row's Approve button.
     reason = browser.find_element(By.ID, f"reason-{request.pk}")
-    reason.send_keys("Nhớ dọn bàn sau khi dùng")
+    reason.send_keys("Nhớ dọn bàn sau khi dùng", Keys.ENTER)
+    time.sleep(0.5)  # a submission would have reloaded the page by now
+    assert reason.get_attribute("value") == "Nhớ dọn bàn sau khi dùng"  # same page, not stale
+    assert Booking.objects.filter(status="pending").count() == 2
     approve = row.find_element(By.CSS_SELECTOR, f"button[name=approve_one][value='{request.pk}']")
     approve.send_keys(Keys.ENTER)
     wait_for(browser, lambda d: not d.find_elements(By.ID, f"booking-{request.pk}"))
