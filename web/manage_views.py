@@ -237,9 +237,9 @@ class WindowForm(forms.Form):
 
     day = forms.DateField(label=gettext_lazy("Day"), input_formats=DATE_FORMATS,
                           widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    start = forms.TimeField(label=gettext_lazy("From"), input_formats=TIME_FORMATS,
+    start = forms.TimeField(label=gettext_lazy("Start time"), input_formats=TIME_FORMATS,
                             widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    end = forms.TimeField(label=gettext_lazy("To"), input_formats=TIME_FORMATS,
+    end = forms.TimeField(label=gettext_lazy("End time"), input_formats=TIME_FORMATS,
                           widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
 
     def clean(self) -> dict[str, Any]:
