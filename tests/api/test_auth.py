@@ -96,3 +96,23 @@ def test_reset_feed_token_through_the_api(client_for, teacher, anon):
     assert teacher.feed_token != old
     assert response.json()["ical_url"].endswith(f"/ical/users/{teacher.feed_token}.ics")
     assert anon.post("/api/v1/me/reset-feed-token/").status_code == 401
+
+
+def test_writes_are_throttled_per_user_reads_are_not(client_for, manager, other_manager):
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import SimpleRateThrottle
+
+    rates = dict(api_settings.DEFAULT_THROTTLE_RATES) | {"writes": "3/min"}
+    original = SimpleRateThrottle.THROTTLE_RATES
+    SimpleRateThrottle.THROTTLE_RATES = rates
+    try:
+        client = client_for(manager)
+        codes = [client.post("/api/v1/equipment-categories/", {"name": f"Loại {i}"},
+                             format="json").status_code for i in range(5)]
+        assert codes == [201, 201, 201, 429, 429]
+        assert client.get("/api/v1/equipment-categories/").status_code == 200
+        # Another person has their own allowance.
+        assert client_for(other_manager).post("/api/v1/equipment-categories/", {"name": "X"},
+                                              format="json").status_code == 201
+    finally:
+        SimpleRateThrottle.THROTTLE_RATES = original
