@@ -13,6 +13,7 @@ from bookings.models import Booking
 from projects.models import Registration
 from projects.sessions import mentor_profile_save, register, session_cancel, session_create
 from tests import factories as f
+from tests import project_factories as pf
 
 
 @pytest.fixture
@@ -252,3 +253,15 @@ def test_session_page_facts(student, session, day):
     assert "Phòng chế tạo" in body and "THPT Chuyên Nguyễn Đình Chiểu" in body
     assert session.mentor.user.full_name in body
 
+
+
+def test_only_projects_the_reader_may_see_are_named(student, other_student, profile, space,
+                                                    day, school):
+    public = pf.project(school, title="Dự án công khai", visibility="public")
+    private = pf.project(school, title="Dự án riêng", leader=student)
+    session = make_session(profile, space, day, projects=[public, private])
+
+    mine = html(page(student).get(url(session)))
+    assert "Dự án công khai" in mine and "Dự án riêng" in mine
+    others = html(page(other_student).get(url(session)))
+    assert "Dự án công khai" in others and "Dự án riêng" not in others

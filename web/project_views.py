@@ -130,6 +130,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
                           Prefetch("comments",
                                    queryset=LogComment.objects.select_related("author")))
         .order_by("-date", "-id"))
+    # services.is_member's test, asked of the team already loaded (the form asks the service).
     is_member = isinstance(user, User) and any(member.user_id == user.pk for member in team)
     may_comment = isinstance(user, User) and services.may_comment(user, project)
     return render(request, "web/projects/detail.html", {

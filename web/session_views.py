@@ -30,6 +30,7 @@ from api.session_views import sessions_for
 from bookings.models import ACTIVE_STATUSES
 from projects import sessions as services
 from projects.models import MentorSession, Registration
+from projects.services import visible_projects
 from spaces.errors import DomainError
 from spaces.models import School
 from web.forms_a11y import AccessibleForm
@@ -103,6 +104,9 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "web/sessions/detail.html", {
         "session": session,
         "state": state,
+        # Only the projects this person may see are named.
+        "projects": list(visible_projects(user).filter(mentor_sessions=session)
+                         .order_by("title")),
         "registrations": list(getattr(session, "shown_registrations", [])),
         "may_manage": services.may_manage(user, session),
         "may_register": (active and not state.started and mine is None

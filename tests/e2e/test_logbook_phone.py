@@ -12,6 +12,7 @@ from django.utils import timezone
 from selenium.webdriver.common.by import By
 
 from projects.models import Award, LogAttachment, LogEntry, Milestone
+from projects.sessions import mentor_profile_save, session_create
 from tests import factories as f
 from tests import project_factories as pf
 from tests.e2e.conftest import log_in, screenshot, wait_for
@@ -126,3 +127,27 @@ def test_calendars_page(browser, live_server, world):
     assert f"webcal://{live_server.url.split('://', 1)[1]}/ical/users/{token}.ics" in links
     screenshot(browser, "calendars-desktop", 1280)
     screenshot(browser, "calendars-phone", PHONE[0])
+
+
+def test_student_registers_for_a_session(browser, live_server, world):
+    mentor = f.user("chuyengia", role="mentor", full_name="ThS. Phạm Quốc Bảo")
+    profile = mentor_profile_save(actor=None, user=mentor, expertise=["IoT"])
+    space = world["project"].school.spaces.get()
+    day = f.next_weekday(2)
+    session = session_create(actor=mentor, space=space, start=f.at(day, "08:00"),
+                             end=f.at(day, "10:00"), topic="Lập trình cảm biến với Arduino",
+                             kind="training", capacity=20, mentor=profile)
+
+    log_in(browser, live_server.url, "an.ndc", "/sessions/")
+    browser.find_element(By.LINK_TEXT, session.topic).click()
+    wait_for(browser, lambda d: f"/sessions/{session.pk}/" in d.current_url)
+    assert day.strftime("%d/%m/%Y") in browser.find_element(By.TAG_NAME, "main").text
+    browser.find_element(By.CSS_SELECTOR, f'form[action="/sessions/{session.pk}/register/"] '
+                                          "button").click()
+    wait_for(browser, lambda d: d.find_elements(
+        By.CSS_SELECTOR, f'form[action="/sessions/{session.pk}/unregister/"]'))
+    assert session.registrations.filter(student=world["student"],
+                                        cancelled_at__isnull=True).exists()
+    screenshot(browser, "session-detail-phone", PHONE[0])
+    browser.get(f"{live_server.url}/sessions/")
+    screenshot(browser, "sessions-desktop", 1280)
