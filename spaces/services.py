@@ -319,12 +319,24 @@ def period_save(*, actor: User | None, period: Period | None = None, **values: A
     return period
 
 
+def _schedule_of(rows: list[Period], day: datetime.date) -> dict[int, Period]:
+    """The bell schedule of `day`: the weekday's own periods if it has any, else every day's."""
+    own = {row.number: row for row in rows if row.weekday == day.weekday()}
+    return own or {row.number: row for row in rows if row.weekday is None}
+
+
 def periods_for_day(school_id: int, day: datetime.date) -> dict[int, Period]:
     """The bell schedule of `day`: the weekday's own periods if it has any, else every day's."""
     rows = list(Period.objects.filter(school_id=school_id)
                 .filter(models.Q(weekday=day.weekday()) | models.Q(weekday__isnull=True)))
-    own = {row.number: row for row in rows if row.weekday is not None}
-    return own or {row.number: row for row in rows if row.weekday is None}
+    return _schedule_of(rows, day)
+
+
+def periods_for_days(school_id: int, days: list[datetime.date]
+                     ) -> dict[datetime.date, dict[int, Period]]:
+    """periods_for_day for several days (a calendar's week) in one query."""
+    rows = list(Period.objects.filter(school_id=school_id).order_by("number"))
+    return {day: _schedule_of(rows, day) for day in days}
 
 
 def period_times(*, school_id: int, day: datetime.date, first: int, last: int

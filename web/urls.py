@@ -2,6 +2,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from web import (
+    booking_views,
+    calendar,
     dashboard,
     databook,
     manage_views,
@@ -32,6 +34,11 @@ urlpatterns = [
     path("spaces/<int:pk>/labels.svg", views.space_labels_svg, name="space-labels"),
     path("spaces/<int:pk>/labels/", views.space_labels_print, name="space-labels-print"),
     path("projects/<int:pk>/databook/", databook.databook, name="project-databook"),
+    path("spaces/<int:pk>/", calendar.space_week, name="space-week"),
+    path("spaces/<int:pk>/book/", booking_views.booking_form, name="booking-form"),
+    path("schools/<slug:slug>/week/", calendar.school_week, name="school-week"),
+    path("bookings/mine/", booking_views.my_bookings, name="my-bookings"),
+    path("bookings/<int:pk>/cancel/", booking_views.booking_cancel_view, name="booking-cancel"),
     path("projects/", project_views.showcase, name="project-showcase"),
     path("projects/<int:pk>/", project_views.project_detail, name="project-detail"),
     path("projects/<int:pk>/log/new/", project_views.log_entry_new, name="project-log-new"),

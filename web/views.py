@@ -19,6 +19,7 @@ from django.utils.safestring import mark_safe
 from accounts.models import User
 from spaces import labels
 from spaces.models import Equipment, School, Space
+from web.role_home import role_home
 
 MAINTENANCE_SHOWN = 5
 
@@ -38,6 +39,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "schools": schools,
         "own_school": own_school,
         "label_school_ids": {s.pk for s in schools if can_see_school_people(user, s.pk)},
+        **role_home(user),
     })
 
 
