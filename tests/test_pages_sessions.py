@@ -265,3 +265,23 @@ def test_only_projects_the_reader_may_see_are_named(student, other_student, prof
     assert "Dự án công khai" in mine and "Dự án riêng" in mine
     others = html(page(other_student).get(url(session)))
     assert "Dự án công khai" in others and "Dự án riêng" not in others
+
+
+def test_session_page_makes_a_fixed_number_of_queries(mentor, session, school,
+                                                      django_assert_num_queries):
+    client = page(mentor)
+    started(session)
+
+    def fill(count):
+        for _ in range(count):
+            Registration.objects.create(session=session,
+                                        student=f.user(role="student", school=school))
+
+    # session, user, the session with its counts, its projects, its registrations, the
+    # projects named.
+    fill(1)
+    with django_assert_num_queries(6):
+        client.get(url(session))
+    fill(6)
+    with django_assert_num_queries(6):
+        client.get(url(session))
