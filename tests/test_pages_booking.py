@@ -131,6 +131,28 @@ def test_another_schools_equipment_is_not_offered(client, teacher, form_url, kit
     assert f"equipment_{theirs.pk}" not in body
 
 
+def test_only_managers_may_pick_maintenance(client, teacher, manager, form_url):
+    client.force_login(teacher)
+    assert 'value="maintenance"' not in html(client.get(form_url))
+
+    client.force_login(manager)
+    assert 'value="maintenance"' in html(client.get(form_url))
+
+
+@pytest.mark.parametrize("items", [1, 6])
+def test_form_makes_a_fixed_number_of_queries(client, django_assert_num_queries, teacher,
+                                              space, category, form_url, bells, tuesday, items):
+    for index in range(items):
+        f.stock(space, category, name=f"Bộ {index}", quantity=5)
+    client.force_login(teacher)
+
+    # session, user, space, equipment, loans and reservations (peak_use); the bell schedule
+    # twice: for the chosen periods' times (period_times) and for the period lists
+    with django_assert_num_queries(8):
+        response = client.get(form_url, by_periods(tuesday, 1, 2))
+    assert html(response).count('class="free-count"') == items
+
+
 # Booking --------------------------------------------------------------------------------------
 
 def test_teacher_books_by_periods_with_equipment(client, teacher, space, form_url, kit, bells,
@@ -206,6 +228,18 @@ def test_repeat_skips_the_clashing_weeks_when_asked(client, teacher, manager, sp
 
 
 # Errors ---------------------------------------------------------------------------------------
+
+def test_repeat_until_before_the_first_date_is_shown_on_that_field(client, teacher, form_url,
+                                                                   bells, tuesday):
+    client.force_login(teacher)
+    before = tuesday - datetime.timedelta(days=1)
+
+    response = client.post(form_url, by_periods(tuesday, 1, 1, repeat_until=before.isoformat()))
+
+    assert response.status_code == 400
+    assert 'id="id_repeat_until_error"' in html(response)
+    assert not Booking.objects.exists()
+
 
 def test_a_conflict_shows_what_is_in_the_way(client, teacher, manager, space, form_url, tuesday):
     f.booking(space, manager, start=f.at(tuesday, "14:00"), end=f.at(tuesday, "15:00"),

@@ -178,6 +178,8 @@ def test_a_free_period_links_to_the_form_prefilled_by_period(client, teacher, sp
     form = reverse("booking-form", args=[space.pk])
     assert (f'{form}?date={tuesday.isoformat()}&mode=periods&period_from=1&period_to=1'
             in body)
+    # A screen reader hears which day and time each "+" books.
+    assert f'{tuesday:%d/%m/%Y} 07:00</span><span aria-hidden="true">+</span>' in body
 
 
 def test_a_free_half_hour_links_to_the_form_prefilled_by_time(client, teacher, space, tuesday):

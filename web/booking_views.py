@@ -80,7 +80,7 @@ class BookingForm(forms.Form):
     skip_conflicts = forms.BooleanField(
         label=gettext_lazy("Skip the weeks that clash and book the others"), required=False)
 
-    def __init__(self, *args: Any, space: Space, day: datetime.date,
+    def __init__(self, *args: Any, space: Space, day: datetime.date, kinds: list[BookingKind],
                  equipment: list[Equipment], free: dict[int, int] | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.space = space
@@ -102,7 +102,7 @@ class BookingForm(forms.Form):
             self.fields[name].widget.attrs.update({"hx-get": live_url, "hx-include": "#live"})
         kind_field = self.fields["kind"]
         assert isinstance(kind_field, forms.ChoiceField)
-        kind_field.choices = [(kind.value, kind.label) for kind in FORM_KINDS]
+        kind_field.choices = [(kind.value, kind.label) for kind in kinds]
         self.fields["attendees"].help_text = _("This space holds %(capacity)d people.") % {
             "capacity": space.capacity}
         self.equipment = equipment
@@ -230,7 +230,9 @@ def booking_form(request: HttpRequest, pk: int) -> HttpResponse:
     day = parse_day(data.get("date")) or timezone.localdate()
     equipment = list(Equipment.objects.for_school(space.school_id)
                      .filter(status=EquipmentStatus.AVAILABLE)
-                     .select_related("space").order_by("space__name", "name", "pk"))
+                     .select_related("space", "category").order_by("space__name", "name", "pk"))
+    kinds = FORM_KINDS + ([BookingKind.MAINTENANCE] if user.manages_school(space.school_id)
+                          else [])
     window = window_of(space, data)
     free = peak_use([item.pk for item in equipment], *window) if window and equipment else None
     if request.method == "GET":
@@ -239,11 +241,13 @@ def booking_form(request: HttpRequest, pk: int) -> HttpResponse:
         initial.setdefault("date", day)
         initial.setdefault("kind", BookingKind.PROJECT_WORK if user.role == Role.STUDENT
                            else BookingKind.CLASS)
-        form = BookingForm(initial=initial, space=space, day=day, equipment=equipment, free=free)
+        form = BookingForm(initial=initial, space=space, day=day, kinds=kinds,
+                           equipment=equipment, free=free)
         htmx = getattr(request, "htmx", False)
         template = "web/booking_form_live.html" if htmx else "web/booking_form.html"
         return render(request, template, {"space": space, "form": form})
-    form = BookingForm(request.POST, space=space, day=day, equipment=equipment, free=free)
+    form = BookingForm(request.POST, space=space, day=day, kinds=kinds,
+                           equipment=equipment, free=free)
     if form.is_valid() and form.start_at and form.end_at:
         try:
             return _book(request, user, space, form)

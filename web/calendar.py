@@ -235,7 +235,8 @@ def build_grid(*, space: Space, days: list[datetime.date], hours: list[OpeningHo
                 continue
             bell = starts.get(begin)
             in_period = any(_minutes(p.start) <= begin < _minutes(p.end) for p in periods)
-            cell = Cell("free", period=bell, in_period=in_period)
+            cell = Cell("free", period=bell, in_period=in_period,
+                        label=f"{day:%d/%m/%Y} {_time(begin):%H:%M}")
             slot_start = datetime.datetime.combine(day, _time(begin), tzinfo=tz)
             if bookable and slot_start >= now:
                 params: dict[str, Any]
@@ -277,6 +278,7 @@ def space_week(request: HttpRequest, pk: int) -> HttpResponse:
                       closed=closed, bookable=bookable, now=timezone.now())
     return render(request, "web/space_week.html", {
         "space": space,
+        "week": week_param(monday),
         "monday": monday,
         "sunday": days[-1],
         "days": [(day, closed.get(day)) for day in days],

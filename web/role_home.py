@@ -23,7 +23,7 @@ def role_home(user: User | AnonymousUser) -> dict[str, Any]:
     if not isinstance(user, User):
         return {}
     now = timezone.now()
-    context: dict[str, Any] = {"role_home": True}
+    context: dict[str, Any] = {}
     if user.school_id:
         context["upcoming"] = list(
             Booking.objects.filter(organizer=user, status__in=ACTIVE_STATUSES, end__gte=now)
@@ -50,4 +50,6 @@ def role_home(user: User | AnonymousUser) -> dict[str, Any]:
             school_id=user.school_id, status=BookingStatus.PENDING, end__gte=now).count()
         context["loans_overdue"] = Loan.objects.overdue(now).filter(
             equipment__space__school_id=user.school_id).count()
+    if context:
+        context["role_home"] = True
     return context

@@ -47,8 +47,10 @@ def click(browser, element) -> None:
 
 
 def free_count(browser, kit) -> str:
-    return browser.find_element(By.CSS_SELECTOR, f'td.free-count[data-item="{kit.pk}"]'
-                                ).get_attribute("data-free")
+    # Read in one script: htmx may swap the cell between a find and a read.
+    return browser.execute_script(
+        "const cell = document.querySelector(`td.free-count[data-item='${arguments[0]}']`);"
+        "return cell && cell.dataset.free;", kit.pk)
 
 
 def test_teacher_books_periods_with_equipment_sees_it_and_cancels_it(browser, live_server, world):
@@ -95,6 +97,12 @@ def test_teacher_books_periods_with_equipment_sees_it_and_cancels_it(browser, li
     assert "approved" in block.get_attribute("class")
     screenshot(browser, "space-week-desktop", 1280)
     screenshot(browser, "space-week-phone", 390)
+    # The school's week: every space side by side.
+    click(browser, browser.find_element(By.CSS_SELECTOR, 'a[href^="/schools/ndc/week/"]'))
+    wait_for(browser, lambda d: "/schools/ndc/week/" in d.current_url)
+    assert "Vật lý 11A: mạch cảm biến" in browser.find_element(By.CSS_SELECTOR,
+                                                                "table.school-week").text
+    screenshot(browser, "school-week-desktop", 1280)
 
     # My bookings: cancel it, after a confirmation page.
     browser.get(f"{live_server.url}/bookings/mine/")
