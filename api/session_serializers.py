@@ -100,7 +100,7 @@ class MentorSessionSerializer(serializers.ModelSerializer):
         return user if user is not None and user.is_authenticated else None
 
     def _shown(self, session: MentorSession) -> list[Registration]:
-        # Prefetched by the view (api.session_views.sessions_for): the caller's share.
+        # Prefetched by the view (projects.selectors.sessions_for): the caller's share.
         return list(getattr(session, "shown_registrations", []))
 
     @extend_schema_field(AttendanceCountSerializer)

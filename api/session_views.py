@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters as filters
-from django.db.models import Avg, Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -15,12 +14,12 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Role, User
 from api import session_serializers as ss
 from api.booking_serializers import ReasonSerializer
 from api.views import caller
 from projects import sessions as services
-from projects.models import Mentor, MentorSession, Registration, SessionKind
+from projects.models import Mentor, MentorSession, SessionKind
+from projects.selectors import sessions_for
 from spaces.models import School, Space
 
 # --- mentors ---------------------------------------------------------------------------------
@@ -86,42 +85,6 @@ class MentorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
 
 # --- sessions --------------------------------------------------------------------------------
-
-def shown_registrations(user: User) -> QuerySet[Registration]:
-    """The registrations a caller sees one by one: every one of the sessions they may manage
-    (projects.sessions.may_manage), and their own."""
-    rows = (Registration.objects.filter(cancelled_at__isnull=True).select_related("student")
-            .order_by("registered_at", "id"))
-    if user.is_union:
-        return rows
-    visible = Q(student=user) | Q(session__mentor__user=user)
-    if user.role == Role.MANAGER:
-        visible |= Q(session__school_id=user.school_id)
-    return rows.filter(visible)
-
-
-def _per_session(expression: Any, **filters: Any) -> Coalesce | Subquery:
-    rows = (Registration.objects.filter(session=OuterRef("pk"), cancelled_at__isnull=True,
-                                        **filters)
-            .order_by().values("session").annotate(value=expression).values("value"))
-    if isinstance(expression, Count):
-        return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
-    return Subquery(rows)
-
-
-def sessions_for(user: User) -> QuerySet[MentorSession]:
-    """Every session (the feeds publish them), with counts, and the registrations `user`
-    may see in detail. Counts are subqueries: the page's COUNT stays a plain count."""
-    return (MentorSession.objects.select_related("booking", "mentor__user")
-            .prefetch_related("projects", Prefetch("registrations",
-                                                   queryset=shown_registrations(user),
-                                                   to_attr="shown_registrations"))
-            .annotate(registered_count=_per_session(Count("pk")),
-                      attended_count=_per_session(Count("pk"), attended=True),
-                      rating_count=_per_session(Count("pk"), rating__isnull=False),
-                      average_rating=_per_session(Avg("rating"), rating__isnull=False))
-            .order_by("booking__start", "id"))
-
 
 class MentorSessionFilter(filters.FilterSet):
     mentor = filters.ModelChoiceFilter(queryset=Mentor.objects.all())

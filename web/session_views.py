@@ -3,7 +3,7 @@ forms (register, unregister, attendance and notes, feedback).
 
 Thin views over projects.sessions, which decides who may do what and when; the pages
 only choose which buttons to offer. Who sees which registrations is the API's selector
-(api.session_views.sessions_for): the mentor, the school's managers and the Union see
+(projects.selectors.sessions_for): the mentor, the school's managers and the Union see
 everyone registered, a student only themself.
 """
 
@@ -26,10 +26,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
-from api.session_views import sessions_for
 from bookings.models import ACTIVE_STATUSES
 from projects import sessions as services
 from projects.models import MentorSession, Registration
+from projects.selectors import sessions_for
 from projects.services import visible_projects
 from spaces.errors import DomainError
 from spaces.models import School
