@@ -46,6 +46,8 @@ def browser() -> Iterator[webdriver.Chrome]:
     # A Vietnamese reader's browser: it asks for Vietnamese first.
     options.add_experimental_option("prefs", {"intl.accept_languages": "vi,en"})
     options.binary_location = str(CHROMIUM)
+    # The console (CSP violations, script errors) is read by test_csp.py.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(30)
     SCREENSHOTS.mkdir(exist_ok=True)
