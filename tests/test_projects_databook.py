@@ -6,6 +6,7 @@ import datetime
 import re
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from projects.models import Award, Milestone
@@ -62,8 +63,10 @@ def test_the_team_prints_the_whole_data_book(project, student, teammate, teacher
     for text in ("Trà hoa sen sấy lạnh", "Trần Minh Thư", "Student Ndc", "Teacher Ndc",
                  "Nộp đơn nhãn hiệu", "Giải Nhì", "Buổi làm việc số 3", "Bán thử 50 hộp.",
                  "Nhận xét 2.", kit.name, "01/01/2026", "20/01/2026", "Trademark filed",
-                 "First customers", "@page { size: A4"):
+                 "First customers", "/static/css/databook.css"):
         assert text in html, text
+    stylesheet = (settings.BASE_DIR / "static" / "css" / "databook.css").read_text()
+    assert "@page { size: A4" in stylesheet
     # Entries by date, oldest first.
     assert html.index("Buổi làm việc số 1") < html.index("Buổi làm việc số 3") < html.index(
         "Bán thử")
