@@ -7,7 +7,7 @@ PORT ?= 8000
 # Local development runs with DEBUG on and a development key unless told otherwise.
 DEV_ENV := STEMSPACE_DEV=1 DEBUG=$${DEBUG:-1}
 
-.PHONY: install run test test-postgres lint messages clean bench
+.PHONY: install browser run test test-postgres lint messages clean bench
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,16 +17,20 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# Debian's Chromium and ChromeDriver for the browser tests (tests/e2e).
+browser:
+	bash scripts/browser.sh
+
 run: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py seed_demo
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: install
+test: install browser
 	STEMSPACE_DEV=1 DATABASE_URL= DATABASE_REPLICA_URL=sqlite:///$(CURDIR)/db.sqlite3 \
 		$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-test-postgres: install
+test-postgres: install browser
 	STEMSPACE_DEV=1 bash scripts/test-postgres.sh $(PYTEST_ARGS)
 
 bench: install
