@@ -36,6 +36,12 @@ test-postgres: install browser
 bench: install
 	bash bench/run.sh
 
+# 50 users for 2 minutes against gunicorn (2 workers) and a throw-away PostgreSQL database;
+# LOADTEST_USERS / LOADTEST_DURATION (seconds) make it smaller. Not run in CI.
+.PHONY: loadtest
+loadtest: install
+	bash bench/loadtest.sh
+
 lint: install
 	$(VENV)/bin/ruff check .
 	STEMSPACE_DEV=1 $(VENV)/bin/mypy .

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from spaces.errors import Conflict, DomainError, Invalid, NotAllowed
+from spaces.errors import Conflict, DomainError, Invalid, NotAllowed, StorageFull
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -22,6 +22,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if exc.conflicts:
             body["conflicts"] = exc.conflicts
         return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, StorageFull):
+        body = {"detail": str(exc.message)}
+        if exc.field:
+            body[exc.field] = [str(exc.message)]
+        return Response(body, status=status.HTTP_507_INSUFFICIENT_STORAGE)
     if isinstance(exc, NotAllowed):
         return Response({"detail": str(exc.message)}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, Invalid | DomainError):

@@ -20,6 +20,7 @@ Who may do what (issue 4):
 from __future__ import annotations
 
 import datetime
+import errno
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ from projects.models import (
     Visibility,
 )
 from projects.uploads import check_upload
-from spaces.errors import Invalid, NotAllowed
+from spaces.errors import Invalid, NotAllowed, StorageFull
 from spaces.models import Equipment, School
 
 PROJECT_FIELDS = (
@@ -446,7 +447,14 @@ def attachment_add(*, actor: User, entry: LogEntry, upload: File) -> LogAttachme
                                    content_type=checked.content_type, size=checked.size,
                                    uploaded_by=actor)
         # The stored name is ours (random), never the client's.
-        attachment.file.save(f"{uuid.uuid4().hex}.{checked.extension}", upload, save=False)
+        try:
+            attachment.file.save(f"{uuid.uuid4().hex}.{checked.extension}", upload, save=False)
+        except OSError as error:
+            if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            raise StorageFull(_("The server has no room left to store this file. Nothing was "
+                                "saved; try again later and tell the space's manager."),
+                              field="file") from error
         try:
             attachment.save()
             log_action(attachment, "logattachment.added", actor=actor,

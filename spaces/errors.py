@@ -1,4 +1,4 @@
-"""Domain errors. The API turns them into 400 / 403 / 409 in one place (api/exceptions.py)."""
+"""Domain errors. The API turns them into 400 / 403 / 409 / 507 in one place (api/exceptions.py)."""
 
 from __future__ import annotations
 
@@ -29,3 +29,8 @@ class Conflict(DomainError):
                  field: str | None = None) -> None:
         super().__init__(message, field=field)
         self.conflicts = conflicts or []
+
+
+class StorageFull(DomainError):
+    """The server has no room left to store a file (ENOSPC, EDQUOT): 507. Not the caller's
+    fault; retrying later, once space is freed, works."""
