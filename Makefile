@@ -33,6 +33,11 @@ test: install browser
 test-postgres: install browser
 	STEMSPACE_DEV=1 bash scripts/test-postgres.sh $(PYTEST_ARGS)
 
+# schemathesis over the whole OpenAPI schema, as each demo role and anonymously (scripts/fuzz.sh).
+.PHONY: test-fuzz
+test-fuzz: install
+	bash scripts/fuzz.sh
+
 bench: install
 	bash bench/run.sh
 

@@ -38,7 +38,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import project_serializers as ps
-from api.filters import MeOrIdFilter
+from api.filters import MeOrIdFilter, parse_id
 from api.views import NoDeleteModelViewSet, caller
 from projects import services
 from projects.models import (
@@ -100,8 +100,8 @@ class MemberFilter(MeOrIdFilter):
             return qs
         if value == "me":
             user_id = getattr(self.parent.request.user, "pk", None) if self.parent else None
-        elif str(value).isdigit():
-            user_id = int(value)
+        elif parse_id(value) is not None:
+            user_id = parse_id(value)
         else:
             raise ValidationError({"member": [_("Give a user id or “me”.")]})
         if user_id is None:  # `me` for an anonymous caller

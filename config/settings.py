@@ -270,6 +270,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.times_without_offset",
+    ],
     # Several models have a `kind` and a `status`: name each choice set.
     "ENUM_NAME_OVERRIDES": {
         "SpaceKindEnum": "spaces.models.SpaceKind",

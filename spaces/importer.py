@@ -440,6 +440,18 @@ class ParsedRow:
     category_name: str
 
 
+_FORMULA_START = ("=", "+", "@", "\t", "\r")
+_NEGATIVE_NUMBER = re.compile(r"-\s*[\d.,]+")
+
+
+def _looks_like_formula(text: str) -> bool:
+    """Text a spreadsheet would run when the list is exported again (CSV injection). A lone
+    "-" (nothing) and a negative number (refused as a quantity or price later) are not."""
+    if text.startswith(_FORMULA_START):
+        return True
+    return text.startswith("-") and text != "-" and not _NEGATIVE_NUMBER.fullmatch(text)
+
+
 def parse_row(number: int, row: dict[str, Any], labels: dict[str, str]) -> ParsedRow:
     """The row's filled-in cells as Equipment values; RowProblem lists what is wrong."""
     problems: list[tuple[str, str]] = []
@@ -449,6 +461,10 @@ def parse_row(number: int, row: dict[str, Any], labels: dict[str, str]) -> Parse
         problems.append((column, message))
 
     text = {column: _cell_text(value) for column, value in row.items()}
+    for column, value in text.items():
+        if column != "row_number" and _looks_like_formula(value):
+            problem(column, _("“%(column)s” starts like a spreadsheet formula (= + - @): "
+                              "formulas are not imported.") % {"column": labels.get(column, column)})
     for column in REQUIRED_COLUMNS:
         if not text.get(column):
             problem(column, _("“%(column)s” is empty.") % {"column": labels[column]})

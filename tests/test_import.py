@@ -560,3 +560,38 @@ def test_staff_without_add_permission_cannot_import(browser, union):
     response = browser(union).get(reverse(IMPORT_URL))
 
     assert response.status_code == 403
+
+
+def test_formulas_in_cells_are_refused_and_the_file_name_is_never_a_path(
+        browser, manager, school, ndc_spaces, settings, tmp_path):
+    # A spreadsheet whose cells start like formulas, uploaded under a name that climbs out of
+    # the storage folder: the formula rows are refused with their column, the rest imported,
+    # nothing is written anywhere (the upload is read in memory).
+    settings.MEDIA_ROOT = tmp_path / "media"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(","))
+    sheet.append(["", "=cmd|' /C calc'!A0", "Vật tư", "Dụng cụ", "", "", 1, "", "", "", "", "",
+                  "Phòng STEM", ""])
+    sheet.append(["", "Kìm", "Vật tư", "Dụng cụ", "", "@SUM(1+1)", 5, "", "", "", "", "",
+                  "Phòng STEM", ""])
+    sheet.append(["", "Búa", "Vật tư", "Dụng cụ", "", "-", 5, "", "", "", "", "",
+                  "Phòng STEM", "+HYPERLINK(\"http://x\")"])
+    sheet.append(["", "Kéo", "Vật tư", "Dụng cụ", "", "-", 5, "", "", "", "", "",
+                  "Phòng STEM", "- cắt giấy"])
+    sheet.append(["", "Thước", "Vật tư", "Dụng cụ", "", "-", 5, "", "", "", "", "",
+                  "Phòng STEM", ""])
+    content = io.BytesIO()
+    book.save(content)
+
+    response = browser(manager).post(reverse(IMPORT_URL), {
+        "file": upload("../../../etc/cron.d/list.xlsx", content.getvalue()), "school": school.pk})
+
+    assert response.status_code == 200
+    report = response.context["report"]
+    assert sorted(row.fields for row in report.errors) == [("name",), ("notes",), ("notes",),
+                                                           ("serial_number",)]
+    assert "formulas are not imported" in response.content.decode()
+    assert list(Equipment.objects.values_list("name", flat=True)) == ["Thước"]
+    assert not (tmp_path / "media").exists()
+    assert not Path("/etc/cron.d/list.xlsx").exists()

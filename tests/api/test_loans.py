@@ -177,6 +177,14 @@ def test_loan_filters(client_for, manager, student, teacher, kit):
     assert overdue["is_overdue"] is True
 
 
+@pytest.mark.parametrize("borrower", ["999999999999999999999999999999", "²", "١"])
+def test_borrower_filter_out_of_range_is_400(client_for, manager, borrower):
+    # Found by make test-fuzz: an id larger than the database holds was a 500.
+    response = client_for(manager).get(URL, {"borrower": borrower})
+    assert response.status_code == 400
+    assert "borrower" in response.json()
+
+
 def test_loans_cannot_be_deleted_or_edited(client_for, manager, student, kit):
     loan = f.loan(kit, student, manager)
     client = client_for(manager)

@@ -168,6 +168,7 @@ def test_project_filters(client_for, union, school, other_school, student, teamm
 
 @pytest.mark.parametrize("params, field", [
     ("member=abc", "member"), ("status=dreaming", "status"), ("kind=x", "kind"),
+    ("member=999999999999999999999999999999", "member"), ("member=%C2%B2", "member"),  # make test-fuzz
     ("school=999999", "school"), ("category=abc", "category"), ("visibility=secret", "visibility"),
 ])
 def test_bad_filters_are_400(client_for, union, params, field):

@@ -76,6 +76,15 @@ def test_csv_neutralises_formulas(client_for, union, db):
     assert rows[1][0].startswith("'=")
 
 
+def test_xlsx_neutralises_formulas(client_for, union, db):
+    f.school(slug="evil", name="=cmd()")
+    response = client_for(union).get(URL, WINDOW | {"format": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
+    names = [row[0].value for row in sheet.iter_rows(min_row=3)]
+    assert "'=cmd()" in names
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
 def test_xlsx_download(client_for, union, world, school):  # noqa: F811
     response = client_for(union).get(URL, WINDOW | {"format": "xlsx", "group_by": "space"})
     assert response.status_code == 200
