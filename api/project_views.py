@@ -291,7 +291,7 @@ class LogAttachmentViewSet(EntryChildMixin, mixins.ListModelMixin, mixins.Retrie
         entry = self.get_entry()
         # Refuse an obviously oversized body before it is read, let alone parsed.
         length = request.META.get("CONTENT_LENGTH") or "0"
-        if length.isdigit() and int(length) > max_bytes() + 64 * 1024:
+        if length.isascii() and length.isdigit() and int(length) > max_bytes() + 64 * 1024:
             raise ValidationError({"file": [_("The file is larger than %(size)d MB.")
                                             % {"size": max_bytes() // (1024 * 1024)}]})
         data = self.get_serializer(data=request.data)

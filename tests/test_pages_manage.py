@@ -447,3 +447,11 @@ def test_item_page_offers_lend_and_return_to_its_managers(client, manager, other
     assert f'href="/manage/loans/?equipment={kit.pk}#open-loans"' in body
     client.force_login(other_manager)
     assert "/manage/loans/" not in client.get(f"/equipment/{kit.pk}/").content.decode()
+
+
+def test_odd_ids_in_the_queue_and_the_loans_desk_are_ignored_not_500(client, manager, school):
+    client.force_login(manager)
+    for odd in ("²", "9" * 40, "abc"):
+        assert client.get("/manage/loans/", {"equipment": odd}).status_code == 200
+        response = client.post("/manage/approvals/", {"booking": [odd], "decision": "approve"})
+        assert response.status_code in (200, 302)

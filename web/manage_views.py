@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import SCHOOL_ROLES, Role, User
+from api.filters import parse_id
 from bookings import services as booking_services
 from bookings.models import Booking, BookingEquipment, BookingStatus, Closure
 from spaces import services as space_services
@@ -114,7 +115,7 @@ def decide(request: HttpRequest, school: School) -> None:
     if decision not in ("approve", "reject"):
         messages.error(request, _("Choose whether to approve or reject."))
         return
-    ids = [int(raw) for raw in raw_ids if raw.isdigit()]
+    ids = [found for found in map(parse_id, raw_ids) if found is not None]
     if not ids:
         messages.error(request, _("Tick at least one booking."))
         return
@@ -344,8 +345,8 @@ def loans(request: HttpRequest) -> HttpResponse:
     initial: dict[str, Any] = {"quantity": 1, "due_date": default_due().date(),
                                "due_time": default_due().time()}
     wanted = request.GET.get("equipment", "")
-    if wanted.isdigit():
-        initial["equipment"] = int(wanted)
+    if parse_id(wanted) is not None:
+        initial["equipment"] = parse_id(wanted)
     form = LoanForm(request.POST or None, initial=initial, items=items, people=people_of(school))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -367,7 +368,7 @@ def loans(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     open_loans = (Loan.objects.open().filter(equipment__space__school=school)
                   .select_related("equipment__space", "borrower").order_by("due_at", "id"))
-    only_item = int(wanted) if wanted.isdigit() else None
+    only_item = parse_id(wanted)
     if only_item is not None:
         open_loans = open_loans.filter(equipment_id=only_item)
     rows = list(open_loans)
