@@ -58,6 +58,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from usage_bench import USAGE_TABLES, run_usage  # noqa: E402
+from usage_bench import section as usage_section  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
 from bookings.availability import space_availability  # noqa: E402
@@ -493,10 +495,12 @@ def explains(data: Data, results: dict[str, Any]) -> dict[str, Any]:
     # First on spaces no query touched yet: their pages are as cold as production's would be
     # for a random space (shared_buffers holds a fraction of the table at country scale).
     cold, colder = data.random_space(), data.random_space()
-    same_space = f'"bookings_booking"."space_id" = {space.pk} '
-    assert same_space in sql[0]
+    # The space's id as conflicts_with sends it: `= 12 ` or, since it asks the GiST index,
+    # `= (12)::bigint`.
+    same_space = re.compile(rf'("bookings_booking"\."space_id" = \(?){space.pk}\b')
+    assert same_space.search(sql[0]), sql[0]
     plans["overlap check, a space not read before (conflicts_with)"] = explain(
-        sql[0].replace(same_space, f'"bookings_booking"."space_id" = {cold.pk} '))
+        same_space.sub(rf"\g<1>{cold.pk}", sql[0]))
     with connection.cursor() as cursor:
         plans["overlap check as tstzrange && (proposal), a space not read before"] = explain(
             cursor.mogrify(PROPOSED_OVERLAP, [colder.pk, start, end]))
@@ -547,7 +551,8 @@ def scalar(sql: str) -> Any:
         return cursor.fetchone()[0]
 
 
-def run_scale(scale: str, runs: int, seed: int) -> dict[str, Any]:
+def run_scale(scale: str, runs: int, seed: int, usage_runs: int = 7, usage_other_runs: int = 2,
+              only: str = "all") -> dict[str, Any]:
     if connection.vendor != "postgresql":
         raise SystemExit("The benchmarks need PostgreSQL: set DATABASE_URL (bench/run.sh does).")
     data = Data(random.Random(seed))
@@ -557,21 +562,28 @@ def run_scale(scale: str, runs: int, seed: int) -> dict[str, Any]:
         "bookings_active": Booking.objects.active().count(),
         "series": scalar("SELECT count(*) FROM bookings_series"),
         "booking_table_mb": round(scalar("SELECT pg_total_relation_size('bookings_booking')") / 2**20),
+        "students": User.objects.filter(role=Role.STUDENT).count(),
+        **{table: scalar(f"SELECT count(*) FROM {table}") for table in USAGE_TABLES},
     }
     print(f"  data: {', '.join(f'{key} {value:,}' for key, value in counts.items())}", flush=True)
     results: dict[str, Any] = {"scale": scale, "counts": counts, "load_before": os.getloadavg(),
+                               "measured_at": timezone.localtime().isoformat(),
+                               "machine": machine(),
                                "pressure_before": pressure(),
                                "pg": {"shared_buffers": scalar("SHOW shared_buffers")}}
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) "
                        "FROM pg_index WHERE indrelid = 'bookings_booking'::regclass ORDER BY 2 DESC")
         results["indexes_mb"] = {name: round(size / 2**20, 1) for name, size in cursor.fetchall()}
-    results["create"] = bench_create(data, runs)
-    results["overlap_query"] = bench_overlap_query(data, runs)
-    results["availability"] = bench_availability(data, runs)
-    results["feed"] = bench_feed(data, runs)
-    results["list"] = bench_list(data, runs)
-    results["explain"] = explains(data, results)
+    if only == "all":
+        results["create"] = bench_create(data, runs)
+        results["overlap_query"] = bench_overlap_query(data, runs)
+        results["availability"] = bench_availability(data, runs)
+        results["feed"] = bench_feed(data, runs)
+        results["list"] = bench_list(data, runs)
+        results["explain"] = explains(data, results)
+    results["usage"] = run_usage(usage_runs, usage_other_runs, explain, measure,
+                                 measure_alternating)
     results["load_after"] = os.getloadavg()
     results["pressure_after"] = pressure()
     return results
@@ -735,6 +747,19 @@ def findings(scales: dict[str, dict[str, Any]], paired: dict[str, Any] | None) -
         return ", ".join(f"{plan(scale, label, key):,}{unit} at {scale} scale" for scale in scales
                          if plan(scale, label, key) is not None)
 
+    # Commit 1cce41e applied the proposals of the first run; a proposal is only made while
+    # the plans still show the problem it fixes.
+    measured = [scale for scale in scales if plan(scale, OVERLAP, "indexes") is not None]
+    overlap_fixed = bool(measured) and all(
+        "booking_no_overlap" in plan(scale, OVERLAP, "indexes")
+        and not plan(scale, OVERLAP, "rows_removed") for scale in measured)
+    counted = [scale for scale in scales if plan(scale, LIST_COUNT, "sql")]
+    count_fixed = bool(counted) and all(
+        '"bookings_booking"."start" <' in plan(scale, LIST_COUNT, "sql") for scale in counted)
+    feeds = [r["feed"] for r in scales.values() if dig(r, "feed", "http_304", "median_ms")]
+    feed_fixed = bool(feeds) and all(
+        feed["http_304"]["median_ms"] < 0.5 * feed["project"]["median_ms"] for feed in feeds)
+
     create_p, create_c = dig(province, "create", "median_ms"), dig(country, "create", "median_ms")
     how = "medians of the separate runs"
     if paired and "ratio" in paired:
@@ -766,27 +791,52 @@ def findings(scales: dict[str, dict[str, Any]], paired: dict[str, Any] | None) -
             f"{dig(country, 'counts', 'booking_table_mb')} MB against shared_buffers "
             f"{dig(country, 'pg', 'shared_buffers') or '128MB'}, a random space's bookings lie on "
             "about one heap page each (rows are stored in creation order), and the overlap check "
-            "reads them all"
+            + ("now reads a few pages of the GiST index" if overlap_fixed else "reads them all")
             + (f": on a space not read before {cold['buffers']} buffers, {cold['read']} of them "
                f"from outside shared_buffers ({cold['execution_ms']} ms)" if cold else "")
             + " — from the OS cache here, from disk on a server whose RAM does not hold the "
             f"table; the INSERT then updates {len(sizes) or 15} indexes at random leaf pages")
-        fixes = (
-            "(a) the overlap query of finding 2, which reads a few GiST pages instead of the "
-            "space's history"
-            + (f" ({cold_gist['buffers']} buffers, {cold_gist['read']} read, "
-               f"{cold_gist['execution_ms']} ms on a space not read before)" if cold_gist else "")
-            + "; (b) drop four redundant indexes of `bookings_booking` that every insert "
-            "maintains and no query needs"
-            + (f" ({redundant_mb:.0f} MB of its {all_mb:.0f} MB of indexes at country scale)"
-               if all_mb else "")
-            + ": `bookings_booking_space_id_…`, `…_school_id_…` and `…_organizer_id_…` (each "
-            "the leading column of `booking_space_start`, `booking_school_start`, "
-            "`booking_organizer_start`: `db_index=False` on those three ForeignKeys) and "
-            "`bookings_booking_uid_…_like` (a `varchar_pattern_ops` index for LIKE on a random hex "
-            "UID, which nothing searches by prefix: declare the uniqueness with a "
-            "`UniqueConstraint` instead of `unique=True`); (c) in production, shared_buffers "
-            "sized to the hot set (Debian's default is 128 MB)")
+        proposals, done = [], []
+        if overlap_fixed:
+            done.append("the overlap check asks the exclusion constraint's GiST index (finding 2)")
+        else:
+            proposals.append(
+                "the overlap query of finding 2, which reads a few GiST pages instead of the "
+                "space's history"
+                + (f" ({cold_gist['buffers']} buffers, {cold_gist['read']} read, "
+                   f"{cold_gist['execution_ms']} ms on a space not read before)" if cold_gist
+                   else ""))
+        fk_left = not sizes or any(re.fullmatch(
+            r"bookings_booking_(space_id|school_id|organizer_id)_\w+", name) for name in sizes)
+        like_left = not sizes or any(re.fullmatch(r"bookings_booking_uid_\w+_like", name)
+                                     for name in sizes)
+        redundant = []
+        if fk_left:
+            redundant.append(
+                "`bookings_booking_space_id_…`, `…_school_id_…` and `…_organizer_id_…` (each "
+                "the leading column of `booking_space_start`, `booking_school_start`, "
+                "`booking_organizer_start`: `db_index=False` on those three ForeignKeys)")
+        else:
+            done.append("the foreign-key indexes that the composite ones cover are gone "
+                        "(bookings migration 0004)")
+        if like_left:
+            redundant.append(
+                "`bookings_booking_uid_…_like` (a `varchar_pattern_ops` index for LIKE on a random "
+                "hex UID, which nothing searches by prefix: declare the uniqueness with a "
+                "`UniqueConstraint` instead of `unique=True`)")
+        if redundant:
+            proposals.append(
+                "drop the redundant indexes of `bookings_booking` that every insert maintains "
+                "and no query needs"
+                + (f" ({redundant_mb:.0f} MB of its {all_mb:.0f} MB of indexes at country scale)"
+                   if all_mb else "")
+                + ": " + " and ".join(redundant))
+        proposals.append("in production, shared_buffers sized to the hot set (Debian's default "
+                         "is 128 MB)")
+        fixes = "; ".join(f"({letter}) {text}" for letter, text in zip("abc", proposals,
+                                                                       strict=False))
+        if done:
+            fixes += ". Done since the first run (commit 1cce41e): " + "; ".join(done)
         text = (f"1. **booking_create, country / province = {ratio:.2f}** ({create_c:.1f} ms "
                 f"against {create_p:.1f} ms, {how}): {verdict} the target "
                 f"(< {TARGETS['create_ratio']}). ")
@@ -828,7 +878,23 @@ def findings(scales: dict[str, dict[str, Any]], paired: dict[str, Any] | None) -
             parts_table.append(f"   | {label} | {province_parts.get(label, 0):.2f} | "
                                f"{country_parts.get(label, 0):.2f} |")
         out += parts_table + [""]
-    out.append(
+    if overlap_fixed:
+        out.append(
+            "2. **The overlap check and availability ask the exclusion constraint's GiST "
+            "index** (done in commit 1cce41e, `BookingQuerySet.of_space_overlapping`: on "
+            "PostgreSQL `space_id = (…)::bigint AND tstzrange(start, \"end\", '[)') && "
+            "tstzrange(…)`): the plans use " f"{indexes(OVERLAP)} with no row filtered "
+            f"({per_scale(OVERLAP, 'buffers', ' buffers')}; a week of availability "
+            f"{per_scale(AVAILABILITY, 'buffers', ' buffers')}), however long a space's history "
+            "grows. The overlap query alone (through `conflicts_with`, ORM included) takes "
+            + ", ".join(f"{dig(r, 'overlap_query', 'current', 'median_ms'):.2f} ms at {scale} "
+                        "scale" for scale, r in scales.items()
+                        if dig(r, "overlap_query", "current"))
+            + ". The bigint cast still matters: without it the GiST index is used for the range "
+            f"alone and AND-ed with a bitmap of the space's rows "
+            f"({per_scale(OVERLAP_NOCAST, 'buffers', ' buffers')}).")
+    else:
+        out.append(
         "2. **The overlap check and availability read a space's whole history.** "
         "`conflicts_with` and `space_availability` ask `start < end AND end > start` (Django's "
         f"`overlapping`); the plans use {indexes(OVERLAP)} "
@@ -893,7 +959,13 @@ def findings(scales: dict[str, dict[str, Any]], paired: dict[str, Any] | None) -
             "the ETag hash. The absolute cost is icalendar's"
             + (f" (≈{per_event:.2f} ms per VEVENT in the bare loop, spent in property encoding, "
                "parameters and line folding)" if per_event else "")
-            + ". **But a revalidation costs as much as "
+            + (". **Revalidation is cheap** since commit 1cce41e (the ETag from one aggregate "
+               "query, the rendered body cached): over HTTP the 200 answers in "
+               f"{dig(province_feed, 'http', 'median_ms') or 0:.0f} ms and the 304 in "
+               f"{dig(province_feed, 'http_304', 'median_ms') or 0:.0f} ms, against "
+               f"{province_feed['project']['median_ms']:.0f} ms to build the feed."
+               if feed_fixed else
+            ". **But a revalidation costs as much as "
             "a full download:** GET with a matching If-None-Match answers 304 in "
             f"{dig(province_feed, 'http_304', 'median_ms') or 0:.0f} ms against "
             f"{dig(province_feed, 'http', 'median_ms') or 0:.0f} ms for the 200, because "
@@ -902,9 +974,15 @@ def findings(scales: dict[str, dict[str, Any]], paired: dict[str, Any] | None) -
             "cheap validator first — one query `SELECT count(*), max(updated_at)` over the feed's "
             "bookings (and their series), plus the hour (the window and 'cancelled until it "
             "ends' move with time) — used as ETag and as the key of the rendered body in Django's "
-            "cache; render only on a miss.")
-    if plan("province", LIST_COUNT, "rows_removed") is not None or plan("country", LIST_COUNT,
-                                                                        "rows_removed") is not None:
+            "cache; render only on a miss."))
+    if count_fixed:
+        out.append(
+            "4. **The bookings list's count is bounded** (done in commit 1cce41e: `end_before` "
+            "also filters `start < end_before`): index range on "
+            f"{indexes(LIST_COUNT)}, rows removed by filter "
+            f"{per_scale(LIST_COUNT, 'rows_removed')}, buffers {per_scale(LIST_COUNT, 'buffers')}.")
+    elif plan("province", LIST_COUNT, "rows_removed") is not None or plan(
+            "country", LIST_COUNT, "rows_removed") is not None:
         out.append(
             "4. **The bookings list counts more than it shows.** Pagination's `COUNT(*)` with "
             "`start_after`/`end_before` has an index range only on `start >= start_after` (index "
@@ -979,8 +1057,12 @@ def report(out_dir: Path, results_path: Path, elapsed: int | None) -> None:
 
     print("\n" + table + "\n\n" + targets + "\n", flush=True)
 
-    info = machine()
-    now = timezone.localtime()
+    # The tree and the time of the measurements (a report written later from the JSON would
+    # otherwise name the commit of its own moment).
+    last = country or province or {}
+    info = last.get("machine") or machine()
+    now = (datetime.datetime.fromisoformat(last["measured_at"]) if last.get("measured_at")
+           else timezone.localtime())
     def strain(results: dict[str, Any], when: str) -> str:
         text = f"load {results[f'load_{when}'][0]:.2f}"
         for resource, share in (results.get(f"pressure_{when}") or {}).items():
@@ -1028,8 +1110,10 @@ def report(out_dir: Path, results_path: Path, elapsed: int | None) -> None:
         "one-hour slots from 182 days ago to 182 days ahead, so the exclusion constraint holds; "
         "mostly approved, some pending (students' requests, future only) and cancelled; two "
         "weekly series per space; a mid-term break and a holiday per school with no booking on "
-        "them; a manager, a teacher and a student per school; rows stored in creation order "
-        "(a space's bookings spread over the table as in production); then VACUUM ANALYZE.",
+        "them; a manager, a teacher and 41 students per school (students' bookings spread "
+        "over them); what the usage report counts besides (see its section); rows stored in "
+        "creation order (a space's bookings spread over the table as in production); then "
+        "VACUUM ANALYZE.",
         "",
         "## Figures",
         "",
@@ -1081,19 +1165,22 @@ def report(out_dir: Path, results_path: Path, elapsed: int | None) -> None:
     doc += [f"The plans at {last_scale} scale:", ""]
     for label, p in scales[last_scale].get("explain", {}).items():
         doc += [f"### {label}", "", "```sql", p["sql"], "```", "", "```", p["plan"], "```", ""]
+    doc += usage_section(scales)
     doc += [
         "## Reproduce",
         "",
         "```sh",
-        "make bench                          # both scales (3–4 minutes on 2 cores)",
+        "make bench                          # both scales (7–10 minutes on 2 cores)",
         "BENCH_SCALES=province make bench    # the small one only (about a minute)",
         "BENCH_RUNS=50 make bench            # more timed runs per figure",
+        "BENCH_USAGE_RUNS=11 make bench      # more runs of the usage report and its SQL",
         "```",
         "",
         "`bench/run.sh` starts the local PostgreSQL cluster if it is down, and for each scale "
         "makes a throw-away database `stemspace_bench_<pid>_<scale>` (owned by the CREATEDB role "
         "`stemspace_bench`), migrates it, fills it with `bench/generate.py --scale S` and "
-        "measures with `bench/bench.py --scale S`; then `bench/bench.py --paired` times "
+        "measures with `bench/bench.py --scale S` (the usage report last, from "
+        "`bench/usage_bench.py`); then `bench/bench.py --paired` times "
         "booking_create on the two databases in turn, and `bench/bench.py --report` writes this "
         "file from the JSON in `bench/out/` (not committed). The databases are dropped at exit. "
         "Absolute figures depend on the machine and its load; ratios and plans travel better.",
@@ -1116,6 +1203,12 @@ def main() -> None:
     parser.add_argument("--paired", nargs=2, metavar=("PROVINCE_DB", "COUNTRY_DB"),
                         help="booking_create on both databases, called in turn")
     parser.add_argument("--paired-runs", type=int, default=100)
+    parser.add_argument("--usage-runs", type=int, default=7,
+                        help="usage report by school and its SQL baseline: timed runs each")
+    parser.add_argument("--usage-other-runs", type=int, default=2,
+                        help="usage report by month and by space: timed runs each")
+    parser.add_argument("--only", choices=("all", "usage"), default="all",
+                        help="usage: the usage report alone (the bookings figures are skipped)")
     args = parser.parse_args()
     if args.report:
         report(args.out_dir, args.results, args.elapsed)
@@ -1128,7 +1221,8 @@ def main() -> None:
         return
     if not args.scale:
         parser.error("--scale or --report")
-    results = run_scale(args.scale, args.runs, args.seed)
+    results = run_scale(args.scale, args.runs, args.seed, args.usage_runs, args.usage_other_runs,
+                        args.only)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=1, default=str))

@@ -2,10 +2,12 @@
 # Benchmarks on a real, local PostgreSQL (`make bench`): start the server if it is down,
 # make a throw-away database per scale, migrate, generate the data and measure; then measure
 # booking_create on both, the two called in turn; print the table and write bench/RESULTS.md.
+# Each scale's measurements end with the usage report (bench/usage_bench.py).
 # The databases are dropped at exit.
 #
 #   BENCH_SCALES="province country"  which scales to run (default: both, in that order)
 #   BENCH_RUNS=40                    measured runs per figure (warm-up runs come on top)
+#   BENCH_USAGE_RUNS=7               usage report by school and its SQL baseline, runs each
 #   BENCH_RESULTS=bench/RESULTS.md   where the report goes
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,7 +72,8 @@ for scale in $scales; do
   # Start the measurements from a clean slate: the load's dirty pages written out.
   as_postgres psql -p "$port" -qAtc "CHECKPOINT" >/dev/null
   echo "== measure: $scale"
-  $PY bench/bench.py --scale "$scale" --runs "${BENCH_RUNS:-40}" --out "$out/$scale.json"
+  $PY bench/bench.py --scale "$scale" --runs "${BENCH_RUNS:-40}" \
+    --usage-runs "${BENCH_USAGE_RUNS:-7}" --out "$out/$scale.json"
 done
 
 if [ "$scales" = "province country" ]; then

@@ -160,7 +160,11 @@ class LogEntry(models.Model):
         ordering = ["date", "id"]
         constraints = [models.CheckConstraint(condition=Q(hours__gte=0) & Q(hours__lte=24),
                                               name="log_hours_within_a_day")]
-        indexes = [models.Index(fields=["project", "date"], name="log_project_date")]
+        indexes = [
+            models.Index(fields=["project", "date"], name="log_project_date"),
+            # The usage report's window over all schools' entries (reports.usage).
+            models.Index(fields=["date"], name="log_date"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.date:%d/%m/%Y} · {self.project}"

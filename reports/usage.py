@@ -213,27 +213,44 @@ def _usage_report(*, date_from: datetime.date, date_to: datetime.date,
             target["active_projects"] = found["projects"]
 
     # 6. Students reached: student organisers, registrants, members of active projects.
+    # The (group, person) pairs are many (a country's students by month), their groups few:
+    # each group value is normalised once. order_by() before distinct(): the models' default
+    # ordering would otherwise join the SELECT DISTINCT and make every row distinct.
     reached: dict[Any, set[int]] = defaultdict(set)
+    groups: dict[Any, set[int]] = {}
+
+    def reached_in(value: Any) -> set[int]:
+        found = groups.get(value)
+        if found is None:
+            found = groups[value] = reached[_normalise(group_by, value)]
+        return found
+
     for pair in (approved.filter(organizer__role=Role.STUDENT)
                   .annotate(group=_key(group_by, school="school_id", space="space_id",
                                        moment="start"))
-                  .values_list("group", "organizer_id").distinct()):
-        reached[_normalise(group_by, pair[0])].add(pair[1])
+                  .values_list("group", "organizer_id").order_by().distinct()):
+        reached_in(pair[0]).add(pair[1])
     registrations = Registration.objects.filter(
         cancelled_at__isnull=True, session__in=sessions)
     for pair in (registrations.annotate(group=_key(
             group_by, school="session__school_id", space="session__booking__space_id",
             moment="session__booking__start"))
-            .values_list("group", "student_id").distinct()):
-        reached[_normalise(group_by, pair[0])].add(pair[1])
-    members = Membership.objects.filter(
-        left_on__isnull=True, project__log_entries__in=entries)
+            .values_list("group", "student_id").order_by().distinct()):
+        reached_in(pair[0]).add(pair[1])
+    if group_by == "school":
+        # A project is in its school's group once it has any entry: a semi-join on the
+        # project, not a join that repeats each member once per entry.
+        members = Membership.objects.filter(
+            left_on__isnull=True, project__in=entries.values("project_id"))
+    else:  # each entry places its project in a month or a space
+        members = Membership.objects.filter(
+            left_on__isnull=True, project__log_entries__in=entries)
     member_group = _key(group_by, school="project__school_id",
                         space="project__log_entries__booking__space_id",
                         moment="project__log_entries__date")
     for pair in (members.annotate(group=member_group)
-                 .values_list("group", "user_id").distinct()):
-        reached[_normalise(group_by, pair[0])].add(pair[1])
+                 .values_list("group", "user_id").order_by().distinct()):
+        reached_in(pair[0]).add(pair[1])
     for key, people in reached.items():
         if key in rows:
             rows[key]["unique_students"] = len(people)
