@@ -12,24 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
-
-if ! command -v pg_lsclusters >/dev/null; then
-  echo "PostgreSQL is not installed (apt-get install postgresql postgresql-contrib)" >&2
-  exit 1
-fi
-read -r version cluster port status _ < <(pg_lsclusters --no-header | head -n 1)
-if [ -z "${version:-}" ]; then
-  echo "No PostgreSQL cluster found (pg_createcluster)" >&2
-  exit 1
-fi
-if [ "$status" != "online" ]; then
-  pg_ctlcluster "$version" "$cluster" start
-fi
-for _ in $(seq 1 30); do
-  as_postgres psql -p "$port" -qAtc "select 1" >/dev/null 2>&1 && break
-  sleep 1
-done
+. scripts/pg-lib.sh
+pg_start
 
 # One throw-away database per scale (the country one is not a province one plus rows: its size
 # against the buffer cache is the point), named after this shell's pid.
@@ -37,13 +21,7 @@ scales="${BENCH_SCALES:-province country}"
 prefix="stemspace_bench_$$"
 role="stemspace_bench"
 password="stemspace_bench_pw"
-as_postgres psql -p "$port" -qAt -v ON_ERROR_STOP=1 <<SQL
-DO \$\$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role') THEN
-    CREATE ROLE $role LOGIN CREATEDB PASSWORD '$password';
-  END IF;
-END \$\$;
-SQL
+pg_role "$role" "$password"
 cleanup() {
   for scale in $scales; do
     as_postgres psql -p "$port" -qAtc "DROP DATABASE IF EXISTS ${prefix}_$scale WITH (FORCE)" \
