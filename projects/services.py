@@ -477,6 +477,19 @@ def _check_milestone(values: dict[str, Any]) -> None:
         raise Invalid(_("This field may not be blank."), field="title")
 
 
+def _change(obj: Any, values: dict[str, Any], action: str, *, actor: User | None,
+            school_id: int) -> Any:
+    """Apply `values` to `obj` and audit what actually changed, as [before, after]."""
+    changed = {key: [getattr(obj, key), value] for key, value in values.items()
+               if getattr(obj, key) != value}
+    for key, value in values.items():
+        setattr(obj, key, value)
+    obj.save()
+    if changed:
+        log_action(obj, action, actor=actor, school_id=school_id, data=changed)
+    return obj
+
+
 @transaction.atomic
 def milestone_save(*, actor: User | None, project: Project, milestone: Milestone | None = None,
                    **values: Any) -> Milestone:
@@ -490,15 +503,8 @@ def milestone_save(*, actor: User | None, project: Project, milestone: Milestone
         log_action(milestone, "milestone.created", actor=actor, school_id=project.school_id,
                    data={"project": project.pk, **values})
         return milestone
-    changed = {key: [getattr(milestone, key), value] for key, value in values.items()
-               if getattr(milestone, key) != value}
-    for key, value in values.items():
-        setattr(milestone, key, value)
-    milestone.save()
-    if changed:
-        log_action(milestone, "milestone.changed", actor=actor, school_id=project.school_id,
-                   data=changed)
-    return milestone
+    return _change(milestone, values, "milestone.changed", actor=actor,
+                   school_id=project.school_id)
 
 
 @transaction.atomic
@@ -529,15 +535,7 @@ def award_save(*, actor: User | None, project: Project, award: Award | None = No
         log_action(award, "award.created", actor=actor, school_id=project.school_id,
                    data={"project": project.pk, **values})
         return award
-    changed = {key: [getattr(award, key), value] for key, value in values.items()
-               if getattr(award, key) != value}
-    for key, value in values.items():
-        setattr(award, key, value)
-    award.save()
-    if changed:
-        log_action(award, "award.changed", actor=actor, school_id=project.school_id,
-                   data=changed)
-    return award
+    return _change(award, values, "award.changed", actor=actor, school_id=project.school_id)
 
 
 @transaction.atomic
