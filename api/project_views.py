@@ -188,6 +188,13 @@ class ProjectChildMixin(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticatedOrReadOnly]
     lookup_value_regex = ID
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # Before the body is looked at: a project the caller may not see does not exist for
+        # them, whatever they send (404, never a 400 that tells it is there).
+        if not self.fake():
+            self.get_project()
+
     def get_project(self) -> Project:
         if not hasattr(self, "_project"):
             self._project = get_object_or_404(
@@ -243,6 +250,11 @@ class LogEntryViewSet(ProjectChildMixin, mixins.ListModelMixin, mixins.RetrieveM
 
 
 class EntryChildMixin(ProjectChildMixin):
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if not self.fake():
+            self.get_entry()
+
     def get_entry(self) -> LogEntry:
         if not hasattr(self, "_entry"):
             self._entry = get_object_or_404(

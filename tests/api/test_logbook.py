@@ -94,6 +94,21 @@ def test_private_logbook_is_read_as_the_project(client_for, request, project, st
     assert client.get(log_url(project, entry, "attachments/")).status_code == expected
 
 
+@pytest.mark.parametrize("name", ["other_student", "outsider", "other_mentor", "other_manager"])
+def test_strangers_writing_to_a_private_project_find_nothing(client_for, request, project,
+                                                             student, name):
+    # The project is looked up before the body: a bad body must not tell that it exists.
+    entry = pf.entry(project, student)
+    client = client_for(request.getfixturevalue(name))
+    for url, body in [(log_url(project), {"hours": "99"}),
+                      (log_url(project, entry, "comments/"), {"body": ""}),
+                      (f"/api/v1/projects/{project.pk}/milestones/", {"title": ""}),
+                      (f"/api/v1/projects/{project.pk}/awards/", {"level": "galaxy"})]:
+        response = client.post(url, body, format="json")
+        assert response.status_code == 404, (url, response.json())
+    assert LogComment.objects.count() == 0 and LogEntry.objects.count() == 1
+
+
 @pytest.mark.parametrize("name", EVERYONE)
 def test_public_logbook_is_read_by_anyone(client_for, request, public_project, student, name):
     pf.entry(public_project, student, hours="3")
@@ -475,9 +490,11 @@ def test_attachments_are_never_deleted(client_for, project, student, media):
     assert LogAttachment.objects.filter(pk=attachment_id).exists()
 
 
+# A private project does not exist for anonymous callers either (404); a public one
+# answers them 401 (test_anonymous_cannot_download_even_from_a_public_project).
 @pytest.mark.parametrize("name, code", [
     ("student", 200), ("teacher", 200), ("mentor", 200), ("manager", 200), ("union", 200),
-    ("other_student", 404), ("other_mentor", 404), ("anon", 401),
+    ("other_student", 404), ("other_mentor", 404), ("anon", 404),
 ])
 def test_download_as_the_project(client_for, request, project, student, media, name, code):
     entry = pf.entry(project, student)
