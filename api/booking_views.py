@@ -16,25 +16,15 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import AuditEntry, Role, User
+from accounts.models import AuditEntry, Role
 from api import booking_serializers as bs
 from api.filters import MeOrIdFilter
 from api.permissions import ReadAnyoneWriteManager, sees_all_schools
 from api.views import caller
 from bookings import services
 from bookings.models import Booking, BookingKind, BookingStatus, Closure, Series
+from bookings.selectors import visible_bookings
 from spaces.models import School, Space
-
-
-def visible_bookings(user: User) -> QuerySet[Booking]:
-    """Approved bookings are public (the feeds show them); the rest to the people concerned."""
-    bookings = Booking.objects.all()
-    if sees_all_schools(user):
-        return bookings
-    visible = Q(status=BookingStatus.APPROVED) | Q(organizer=user)
-    if user.role in (Role.MANAGER, Role.TEACHER):
-        visible |= Q(school_id=user.school_id)
-    return bookings.filter(visible)
 
 
 class BookingFilter(filters.FilterSet):

@@ -97,6 +97,41 @@ def test_people_outside_the_school_see_no_names(client, request, viewer, space, 
     assert "Teacher Ndc" not in body and "Student Ndc" not in body
 
 
+@pytest.mark.parametrize("viewer", ["other_student", "other_manager", "mentor", "classmate"])
+def test_a_request_others_may_not_see_holds_its_slot_without_its_title(client, request, viewer,
+                                                                       school, space, week,
+                                                                       tuesday):
+    # As in the API (404 for them): the slot shows as requested, with no title, kind or id.
+    user = (f.user("classmate", role="student", school=school) if viewer == "classmate"
+            else request.getfixturevalue(viewer))
+    client.force_login(user)
+    body = html(week_page(client, space, tuesday))
+
+    assert "Dự án cảm biến" not in body
+    assert f'data-booking="{week["request"].pk}"' not in body
+    assert re.search(r'<td rowspan="\d+" class="booking pending">\s*'
+                     r'<span class="b-time">14:00–15:30</span>\s*'
+                     r'<span class="b-title">Đã có người đặt</span>', body)
+    assert "Vật lý 11A" in booking_cell(body, week["lesson"].pk)  # approved: public
+
+
+def test_the_union_sees_every_request_by_title(client, union, space, week, tuesday):
+    client.force_login(union)
+
+    assert "Dự án cảm biến" in booking_cell(html(week_page(client, space, tuesday)),
+                                            week["request"].pk)
+
+
+def test_school_week_hides_other_schools_requests_titles(client, school, other_student, week,
+                                                         tuesday):
+    client.force_login(other_student)
+    body = html(client.get(reverse("school-week", args=[school.slug]),
+                           {"date": tuesday.isoformat()}))
+
+    assert "Dự án cảm biến" not in body and "Đã có người đặt" in body
+    assert f'data-booking="{week["request"].pk}"' not in body
+
+
 def test_students_see_their_own_name_only(client, student, space, week, tuesday):
     client.force_login(student)
     body = html(week_page(client, space, tuesday))

@@ -22,10 +22,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_time
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.models import Role, User
 from bookings.models import ACTIVE_STATUSES, Booking, BookingKind, BookingStatus
+from bookings.selectors import visible_bookings
 from bookings.services import (
     EquipmentRequest,
     booking_cancel,
@@ -291,6 +292,7 @@ def _book(request: HttpRequest, user: User, space: Space, form: BookingForm) -> 
 
 # My bookings -------------------------------------------------------------------------------------
 
+@require_safe
 @login_required
 def my_bookings(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
@@ -304,9 +306,12 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
 
 def _changeable_booking(request: HttpRequest, pk: int) -> Booking:
     """The booking this user may cancel: its organiser, or a manager of its school."""
-    booking = get_object_or_404(Booking.objects.select_related("space__school", "series"), pk=pk)
+    user: User = request.user  # type: ignore[assignment]  # @login_required
+    # A booking this user may not see does not exist for them (404, as in the API).
+    booking = get_object_or_404(
+        visible_bookings(user).select_related("space__school", "series"), pk=pk)
     try:
-        ensure_may_change(request.user, booking)  # type: ignore[arg-type]
+        ensure_may_change(user, booking)
     except NotAllowed as error:
         raise PermissionDenied(str(error.message)) from error
     return booking

@@ -21,9 +21,11 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.views.decorators.http import require_safe
 
 from accounts.models import Role, User
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Closure
+from bookings.selectors import may_see
 from bookings.services import closures_for
 from spaces.models import OpeningHours, Period, School, Space
 from spaces.services import periods_for_days
@@ -93,8 +95,9 @@ def sees_organisers(user: User | AnonymousUser, school_id: int) -> bool:
                                               and user.school_id == school_id)
 
 
-def visible_bookings(user: User | AnonymousUser) -> Q:
-    """Visitors see approved bookings; signed-in people also the pending requests."""
+def shown_bookings(user: User | AnonymousUser) -> Q:
+    """Visitors see approved bookings; signed-in people also the pending requests, since
+    those hold their slot too — by title only where they may see the booking (`Block.title`)."""
     if isinstance(user, User):
         return Q(status__in=ACTIVE_STATUSES)
     return Q(status=BookingStatus.APPROVED)
@@ -106,6 +109,7 @@ class Block:
     start: datetime.datetime  # local, clamped to its day
     end: datetime.datetime
     organiser: str  # empty when this viewer may not see it
+    title: str  # empty for someone else's request this viewer may not see (the slot is taken)
 
     @property
     def is_pending(self) -> bool:
@@ -121,12 +125,13 @@ def blocks_by_day(bookings: list[Booking], days: list[datetime.date], user: Any,
         start, end = timezone.localtime(booking.start), timezone.localtime(booking.end)
         shown = names_for_school or (isinstance(user, User) and user.pk == booking.organizer_id)
         organiser = str(booking.organizer) if shown else ""
+        title = booking.title if may_see(user, booking) else ""
         for day in days:
             day_start = datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
             day_end = day_start + datetime.timedelta(days=1)
             if start < day_end and end > day_start:
                 result[day].append(Block(booking, max(start, day_start), min(end, day_end),
-                                         organiser))
+                                         organiser, title))
     return result
 
 
@@ -253,6 +258,7 @@ def build_grid(*, space: Space, days: list[datetime.date], hours: list[OpeningHo
     return rows
 
 
+@require_safe
 def space_week(request: HttpRequest, pk: int) -> HttpResponse:
     space = get_object_or_404(
         Space.objects.select_related("school").prefetch_related("opening_hours"),
@@ -260,7 +266,7 @@ def space_week(request: HttpRequest, pk: int) -> HttpResponse:
     monday = week_of(request)
     hours = list(space.opening_hours.all())
     first, last = local_bounds(monday)
-    bookings = list(Booking.objects.filter(space=space).filter(visible_bookings(request.user))
+    bookings = list(Booking.objects.filter(space=space).filter(shown_bookings(request.user))
                     .overlapping(first, last).select_related("organizer").order_by("start"))
     week = [monday + datetime.timedelta(days=n) for n in range(7)]
     sunday = week[6]
@@ -298,13 +304,14 @@ class SpaceWeek:
     cells: list[tuple[datetime.date, Closure | None, list[Block]]]
 
 
+@require_safe
 def school_week(request: HttpRequest, slug: str) -> HttpResponse:
     school = get_object_or_404(School, slug=slug)
     monday = week_of(request)
     first, last = local_bounds(monday)
     spaces = list(Space.objects.filter(school=school, is_active=True).order_by("name"))
     week = [monday + datetime.timedelta(days=n) for n in range(7)]
-    bookings = list(Booking.objects.filter(school=school).filter(visible_bookings(request.user))
+    bookings = list(Booking.objects.filter(school=school).filter(shown_bookings(request.user))
                     .overlapping(first, last).select_related("organizer").order_by("start"))
     closures = list(Closure.objects.filter(school=school, start_date__lte=week[6],
                                            end_date__gte=monday))
