@@ -121,6 +121,7 @@ class MentorSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def create(self, request: Request) -> Response:
         """Create a session and, in the same transaction, its booking (409 if the room or
         the mentor is taken then: nothing is written)."""
+        services.ensure_may_create_sessions(caller(request))
         data = ss.SessionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         session = services.session_create(actor=caller(request), **data.validated_data)
@@ -130,6 +131,7 @@ class MentorSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         """Change the topic, notes, places or time (a new time moves the booking)."""
         session = self.get_object()
+        services.ensure_may_manage(caller(request), session)
         data = ss.SessionUpdateSerializer(data=request.data, context={"session": session})
         data.is_valid(raise_exception=True)
         services.session_update(actor=caller(request), session=session, **data.validated_data)
@@ -140,6 +142,7 @@ class MentorSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         """Cancel the session and free its room; registered students are told."""
         session = self.get_object()
+        services.ensure_may_manage(caller(request), session)
         data = ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.session_cancel(actor=caller(request), session=session,
@@ -174,6 +177,7 @@ class MentorSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def attendance(self, request: Request, pk: str | None = None) -> Response:
         """Record who came (the mentor or a manager of the school, once it has started)."""
         session = self.get_object()
+        services.ensure_may_record_attendance(caller(request), session)
         data = ss.AttendanceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.record_attendance(actor=caller(request), session=session, **data.validated_data)
@@ -184,6 +188,7 @@ class MentorSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def feedback(self, request: Request, pk: str | None = None) -> Response:
         """Rate the session 1–5 with a comment (students who attended, once it has ended)."""
         session = self.get_object()
+        services.ensure_may_give_feedback(caller(request), session)
         data = ss.FeedbackSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.leave_feedback(actor=caller(request), session=session, **data.validated_data)

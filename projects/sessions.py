@@ -59,6 +59,23 @@ def ensure_may_manage(user: User, session: MentorSession) -> None:
                            "change this session."))
 
 
+def ensure_may_create_sessions(user: User) -> None:
+    """Before the request is read: only these roles ever create sessions."""
+    if not (user.is_union or user.role in (Role.MANAGER, Role.MENTOR)):
+        raise NotAllowed(_("Only the Union, a manager of this school or the mentor may "
+                           "create a session here."))
+
+
+def ensure_may_record_attendance(user: User, session: MentorSession) -> None:
+    if not (user.pk == session.mentor.user_id or user.manages_school(session.school_id)):
+        raise NotAllowed(_("Only the mentor or a manager of this school records attendance."))
+
+
+def ensure_may_give_feedback(user: User, session: MentorSession) -> None:
+    if not _active_registrations(session).filter(student=user, attended=True).exists():
+        raise NotAllowed(_("Only students who attended this session may give feedback."))
+
+
 def _locked(session: MentorSession) -> MentorSession:
     # The session row is the lock for its places: registrations, attendance and changes
     # of one session take turns (on SQLite the immediate transaction already does).
@@ -406,8 +423,7 @@ def record_attendance(*, actor: User, session: MentorSession, attended: Mapping[
     school's managers."""
     now = now or timezone.now()
     session = _locked(session)
-    if not (actor.pk == session.mentor.user_id or actor.manages_school(session.school_id)):
-        raise NotAllowed(_("Only the mentor or a manager of this school records attendance."))
+    ensure_may_record_attendance(actor, session)
     _ensure_not_cancelled(session)
     if session.booking.start > now:
         raise Conflict(_("Attendance is recorded once the session has started."))

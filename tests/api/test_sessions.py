@@ -769,6 +769,36 @@ def test_bad_feedback_is_400(client_for, attended, student, body, field):
     assert Registration.objects.get(student=student).rating is None
 
 
+# --- who may, before what they send ----------------------------------------------------------
+
+@pytest.mark.parametrize("who, action, body", [
+    ("student", "attendance", {"attended": "all"}),
+    ("teacher", "attendance", {}),
+    ("classmate", "feedback", {"rating": 9}),
+    ("manager", "feedback", {}),
+    ("student", "cancel", {"reason": "x" * 5000}),
+    ("teacher", "", {"capacity": "many"}),  # PATCH
+])
+def test_people_who_may_not_act_hear_403_whatever_they_send(client_for, request, attended, who,
+                                                           action, body):
+    client = client_for(request.getfixturevalue(who))
+    url = f"{URL}{attended.pk}/{action + '/' if action else ''}"
+
+    response = (client.post(url, body, format="json") if action
+                else client.patch(url, body, format="json"))
+
+    assert response.status_code == 403, response.json()
+    assert Registration.objects.filter(rating__isnull=False).count() == 0
+
+
+@pytest.mark.parametrize("who", ["student", "teacher"])
+def test_roles_that_never_create_sessions_hear_403_not_400(client_for, request, who):
+    response = client_for(request.getfixturevalue(who)).post(URL, {"topic": ""}, format="json")
+
+    assert response.status_code == 403, response.json()
+    assert "detail" in response.json()
+
+
 # --- reminders ---------------------------------------------------------------------------------
 
 def test_reminders_go_once_to_the_mentor_and_registered_students(
