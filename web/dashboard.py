@@ -24,6 +24,7 @@ from django.utils.dateformat import format as format_date
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
+from django.views.decorators.http import require_safe
 
 from accounts.models import Role, User
 from reports.dashboard import DashboardFigures, dashboard_figures
@@ -469,6 +470,7 @@ def download_url(fmt: str, *, date_from: datetime.date, date_to: datetime.date,
     return f"{reverse('api:report-usage')}?{urlencode(query)}"
 
 
+@require_safe
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     own_school = scope_of(request.user)

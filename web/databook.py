@@ -10,11 +10,13 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from projects.models import LogComment, LogEntry, Membership
 from projects.services import visible_projects
 
 
+@require_safe
 def databook(request: HttpRequest, pk: int) -> HttpResponse:
     """Whoever may see the project; anonymous callers see a public one without its
     students' names (as in the API)."""

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import SCHOOL_ROLES, Role, User
 from api.filters import parse_id
@@ -256,6 +256,7 @@ class WindowForm(forms.Form):
                 datetime.datetime.combine(day, self.cleaned_data["end"], tzinfo=tz))
 
 
+@require_safe
 @login_required
 def equipment(request: HttpRequest) -> HttpResponse:
     school = managed_school(request)

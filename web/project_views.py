@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_safe
 
 from accounts.models import User
 from projects import services
@@ -75,6 +76,7 @@ def team_summary(team: list[Membership]) -> dict[str, int]:
     return {"size": len(team), "leaders": leaders, "members": len(team) - leaders}
 
 
+@require_safe
 def showcase(request: HttpRequest) -> HttpResponse:
     """Public projects for anyone; signed-in people also see the private ones they may."""
     form = ShowcaseFilter(request.GET or None)
@@ -109,6 +111,7 @@ def _visible_project(request: HttpRequest, pk: int) -> Project:
     return project
 
 
+@require_safe
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         project = _visible_project(request, pk)

@@ -23,7 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Role, User
 from bookings.models import ACTIVE_STATUSES
@@ -49,6 +49,7 @@ def _sessions(user: User) -> Any:
     return sessions_for(user).select_related("booking__space", "school")
 
 
+@require_safe
 @login_required
 def session_list(request: HttpRequest) -> HttpResponse:
     """Upcoming sessions first (soonest first), then the latest past ones."""
@@ -93,6 +94,7 @@ class SessionState:
                    day=timezone.localdate(session.booking.start))
 
 
+@require_safe
 @login_required
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)

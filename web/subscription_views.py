@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from accounts.models import Role, User
 from spaces.models import School, Space
@@ -40,6 +41,7 @@ def sees_all_spaces(user: User) -> bool:
     return user.is_union or user.role == Role.MENTOR or user.school_id is None
 
 
+@require_safe
 @login_required
 def calendars(request: HttpRequest) -> HttpResponse:
     user = _user(request)

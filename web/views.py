@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_safe
 
 from accounts.models import User
 from spaces import labels
@@ -29,6 +30,7 @@ def can_see_school_people(user: User | AnonymousUser, school_id: int) -> bool:
     return isinstance(user, User) and (user.is_union or user.manages_school(school_id))
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     schools = list(School.objects.prefetch_related(
         Prefetch("spaces", queryset=Space.objects.filter(is_active=True).order_by("name"))))
@@ -43,6 +45,7 @@ def home(request: HttpRequest) -> HttpResponse:
     })
 
 
+@require_safe
 @login_required
 def equipment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(
@@ -76,6 +79,7 @@ def _labels(request: HttpRequest, space: Space) -> list[labels.Label]:
     return labels.labels_for_space(space, url_for, include_stock=include_stock)
 
 
+@require_safe
 @login_required
 def space_labels_svg(request: HttpRequest, pk: int) -> HttpResponse:
     space = _label_space(request, pk)
@@ -86,6 +90,7 @@ def space_labels_svg(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+@require_safe
 @login_required
 def space_labels_print(request: HttpRequest, pk: int) -> HttpResponse:
     space = _label_space(request, pk)
