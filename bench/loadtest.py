@@ -9,7 +9,7 @@ Plain asyncio and the standard library: one HTTP/1.1 connection per request (gun
 workers close it anyway). Exit status 1 on a 5xx, a transport error or a broken invariant.
 
     python bench/loadtest.py --base http://127.0.0.1:8123 --users 50 --duration 120 \
-        --database-url postgres://… --results bench/LOADTEST.md
+        --database-url postgres://… --results bench/RESULTS.md
 """
 
 from __future__ import annotations
@@ -546,7 +546,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     parser.add_argument("--access-log", default="",
                         help="gunicorn's access log, format '%%(m)s %%(U)s %%(q)s %%(s)s %%(D)s'")
-    parser.add_argument("--results", default="bench/LOADTEST.md", help='"-": print only')
+    parser.add_argument("--results", default="bench/RESULTS.md", help='"-": print only')
     sys.exit(asyncio.run(run(parser.parse_args())))
 
 

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Load test (`make loadtest`): a throw-away PostgreSQL database, migrated and seeded with the
 # demo; gunicorn with 2 workers on a free local port, DEBUG off; bench/loadtest.py drives the
-# simulated users, checks the invariants in the database, writes bench/LOADTEST.md's
+# simulated users, checks the invariants in the database, writes bench/RESULTS.md's
 # "Load test" section and exits non-zero on a 5xx, a transport error or a broken invariant.
 # The server is stopped and the database dropped at exit.
 #
 #   LOADTEST_USERS=50         simulated users
 #   LOADTEST_DURATION=120     seconds of load
-#   LOADTEST_RESULTS=bench/LOADTEST.md   where the report goes ("-" or empty: print only)
+#   LOADTEST_RESULTS=bench/RESULTS.md   where the report goes ("-" or empty: print only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,7 +67,7 @@ done
 status=0
 $PY bench/loadtest.py --base "http://127.0.0.1:$free_port" \
   --users "${LOADTEST_USERS:-50}" --duration "${LOADTEST_DURATION:-120}" \
-  --results "${LOADTEST_RESULTS-bench/LOADTEST.md}" --database-url "$DATABASE_URL" \
+  --results "${LOADTEST_RESULTS-bench/RESULTS.md}" --database-url "$DATABASE_URL" \
   --access-log "$workdir/access.log" || status=$?
 if [ "$status" != 0 ]; then
   echo "== server errors (last lines of the error log)" >&2
