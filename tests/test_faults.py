@@ -7,8 +7,10 @@ from __future__ import annotations
 import datetime
 import errno
 import io
+import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
@@ -30,8 +32,14 @@ from tests import project_factories as pf
 
 
 def wsgi_get(path: str, token: str | None = None) -> tuple[int, bytes]:
+    status, _headers, body = wsgi_call(path, token)
+    return status, body
+
+
+def wsgi_call(path: str, token: str | None = None) -> tuple[int, dict[str, str], bytes]:
     """GET through Django's real WSGI handler, as gunicorn calls it: unlike the test client,
-    it sends request_started / request_finished, which run the connection health checks."""
+    it sends request_started / request_finished, which run the connection health checks, and
+    answers an uncaught error with handler500 instead of raising it."""
     environ: dict[str, Any] = {"REQUEST_METHOD": "GET", "PATH_INFO": path,
                                "SERVER_NAME": "testserver", "HTTP_HOST": "testserver",
                                "wsgi.input": io.BytesIO(b"")}
@@ -39,10 +47,12 @@ def wsgi_get(path: str, token: str | None = None) -> tuple[int, bytes]:
         environ["HTTP_AUTHORIZATION"] = f"Token {token}"
     setup_testing_defaults(environ)
     status: list[str] = []
+    headers: dict[str, str] = {}
 
-    def start_response(line: str, headers: list[tuple[str, str]],
+    def start_response(line: str, response_headers: list[tuple[str, str]],
                        exc_info: Any = None) -> Callable[[bytes], object]:
         status.append(line)
+        headers.update(response_headers)
         return lambda _data: None
 
     response = WSGIHandler()(environ, start_response)
@@ -50,7 +60,7 @@ def wsgi_get(path: str, token: str | None = None) -> tuple[int, bytes]:
         body = b"".join(response)
     finally:
         response.close()  # request_finished, as a WSGI server does
-    return int(status[0].split()[0]), body
+    return int(status[0].split()[0]), headers, body
 
 
 def backend_pid() -> int:
@@ -106,6 +116,58 @@ def test_healthz_reconnects_after_the_connection_was_dropped(school):
     status, body = wsgi_get("/healthz")
     assert status == 200, body
     assert b'"database": "ok"' in body or b'"database":"ok"' in body
+
+
+@contextmanager
+def database_unreachable() -> Iterator[None]:
+    """The database stops answering (a restart, a failover): the app's connection is gone
+    and new ones are refused — PostgreSQL on a port nobody listens on, SQLite in a folder
+    that does not exist. Afterwards, everything as it was."""
+    settings_dict = connection.settings_dict
+    key, unreachable = (("PORT", "1") if connection.vendor == "postgresql"
+                        else ("NAME", "/nonexistent-stemspace/db.sqlite3"))
+    saved = settings_dict[key]
+    connection.close()
+    settings_dict[key] = unreachable
+    try:
+        yield
+    finally:
+        connection.close()
+        settings_dict[key] = saved
+
+
+@pytest.mark.django_db(transaction=True)
+def test_while_the_database_is_down_callers_hear_503_and_then_it_recovers_by_itself(space):
+    with database_unreachable():
+        status, headers, body = wsgi_call("/api/v1/spaces/")
+        assert status == 503, body[:300]
+        assert headers["Retry-After"] == "30"
+        assert json.loads(body) == {"detail": "Cơ sở dữ liệu tạm thời không phản hồi. Vui lòng "
+                                              "thử lại sau một phút."}
+
+        status, headers, body = wsgi_call(f"/spaces/{space.pk}/")
+        assert status == 503 and headers["Retry-After"] == "30"
+        assert "Tạm thời gián đoạn" in body.decode()
+
+        assert wsgi_call("/healthz")[0] == 503
+
+    # The same process, no restart: the next requests connect again.
+    assert wsgi_call("/healthz")[0] == 200
+    status, _headers, body = wsgi_call("/api/v1/spaces/")
+    assert status == 200
+    assert [row["name"] for row in json.loads(body)["results"]] == [space.name]
+
+
+def test_other_uncaught_errors_stay_500_without_retry_after(client, monkeypatch, space):
+    monkeypatch.setattr("web.calendar.build_grid", fail)
+    client.raise_request_exception = False
+
+    page = client.get(f"/spaces/{space.pk}/")
+    assert page.status_code == 500 and "Retry-After" not in page
+    assert "Lỗi máy chủ" in page.content.decode()
+    monkeypatch.setattr("api.views.SchoolViewSet.list", fail)
+    api = client.get("/api/v1/schools/")
+    assert api.status_code == 500 and api.json()["detail"].startswith("Đã có lỗi")
 
 
 # --- a request failing mid-transaction ------------------------------------------------------
