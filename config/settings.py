@@ -273,6 +273,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.times_without_offset",
+        "api.schema_links.links_from_created",
     ],
     # Several models have a `kind` and a `status`: name each choice set.
     "ENUM_NAME_OVERRIDES": {
