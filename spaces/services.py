@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import log_action
 from accounts.models import SCHOOL_ROLES, Certification, Role, User
-from spaces.availability import peak_use
+from spaces.availability import FOREVER, peak_use
 from spaces.errors import Conflict, Invalid, NotAllowed
 from spaces.models import (
     Equipment,
@@ -94,6 +94,12 @@ def equipment_update(*, actor: User | None, equipment: Equipment, **changes: Any
     if values["quantity"] < on_loan:
         raise Conflict(_("%(count)d are on loan: the quantity cannot be lower.")
                        % {"count": on_loan}, field="quantity")
+    if values["quantity"] < equipment.quantity:
+        # Nor below what bookings reserve (with loans) at once from now on (check_integrity).
+        in_use = peak_use([equipment.pk], timezone.now(), FOREVER)[equipment.pk]
+        if values["quantity"] < in_use:
+            raise Conflict(_("%(count)d are reserved or on loan at the same time: the quantity "
+                             "cannot be lower.") % {"count": in_use}, field="quantity")
     before = {field: getattr(equipment, field) for field in changes}
     for field in changes:
         setattr(equipment, field, values[field])

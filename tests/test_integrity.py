@@ -310,3 +310,26 @@ def test_team_without_leader(team_project):
     assert_fails("project_has_leader", team_project.pk)
     Membership.objects.filter(project=team_project).update(left_on=timezone.localdate())
     assert failures() == {}  # no team left: nobody to lead
+
+
+# --- what the checks found -----------------------------------------------------------------
+
+def test_stock_cannot_drop_below_what_bookings_reserve(client_for, manager, space, audited_kit,
+                                                      lent):
+    """Lowering a stock's quantity checked the units on loan only: bookings that had reserved
+    units from now on were left holding more than the space owned (equipment_not_over_reserved)."""
+    booking_services.booking_create(
+        actor=manager, space=space, title="Lắp mạch", start=tomorrow("09:00"),
+        end=tomorrow("10:00"), equipment=[booking_services.EquipmentRequest(audited_kit, 3)])
+    url = f"/api/v1/equipment/{audited_kit.pk}/"
+    response = client_for(manager).patch(url, {"quantity": 4}, format="json",
+                                         HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 409
+    assert response.json()["quantity"] == [
+        "5 are reserved or on loan at the same time: the quantity cannot be lower."]
+    audited_kit.refresh_from_db()
+    assert audited_kit.quantity == 5
+    assert failures() == {}
+    # Raising it, or lowering it to what is still free, is fine.
+    assert client_for(manager).patch(url, {"quantity": 6}, format="json").status_code == 200
+    assert client_for(manager).patch(url, {"quantity": 5}, format="json").status_code == 200
