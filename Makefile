@@ -47,6 +47,14 @@ bench: install
 loadtest: install
 	bash bench/loadtest.sh
 
+# The same load (25 users, 90 s) with the PostgreSQL server restarted 30 s in: 503s while it is
+# down, success again once it is back, the same gunicorn workers throughout. It restarts the
+# machine's PostgreSQL cluster, cutting every other connection to it. Not run in CI.
+.PHONY: loadtest-db-restart
+loadtest-db-restart: install
+	LOADTEST_USERS=$${LOADTEST_USERS:-25} LOADTEST_DURATION=$${LOADTEST_DURATION:-90} \
+		LOADTEST_DB_RESTART_AT=$${LOADTEST_DB_RESTART_AT:-30} bash bench/loadtest.sh
+
 lint: install
 	$(VENV)/bin/ruff check .
 	STEMSPACE_DEV=1 $(VENV)/bin/mypy .

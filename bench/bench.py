@@ -1186,11 +1186,10 @@ def report(out_dir: Path, results_path: Path, elapsed: int | None) -> None:
         "Absolute figures depend on the machine and its load; ratios and plans travel better.",
         "",
     ]
-    # `make loadtest` keeps its own section in this file: carry it over.
+    # `make loadtest` (and loadtest-db-restart) keep their sections in this file: carry them over.
     old = results_path.read_text() if results_path.exists() else ""
-    load_test = re.search(r"^## Load test\n.*?(?=^## |\Z)", old, re.S | re.M)
-    if load_test:
-        doc += [load_test.group(0).rstrip("\n"), ""]
+    for load_test in re.findall(r"^## Load test[^\n]*\n.*?(?=^## |\Z)", old, re.S | re.M):
+        doc += [load_test.rstrip("\n"), ""]
     results_path.write_text("\n".join(doc))
     print(f"wrote {results_path}", flush=True)
 

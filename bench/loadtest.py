@@ -10,6 +10,11 @@ workers close it anyway). Exit status 1 on a 5xx, a transport error or a broken 
 
     python bench/loadtest.py --base http://127.0.0.1:8123 --users 50 --duration 120 \
         --database-url postgres://… --results bench/RESULTS.md
+
+With --restart-db-at S (`make loadtest-db-restart`), the database server is restarted S seconds
+into the load by --restart-command: while it is down the app must answer 503 (not 500, not a
+dropped connection), from the moment it is back every request must succeed again, and the
+gunicorn workers must be the same processes before and after (the app recovered by itself).
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ PASSWORD = "demo12345"
 SCHOOLS = ("ndc", "nqd", "tm")
 LOCAL = datetime.timezone(datetime.timedelta(hours=7))  # Asia/Ho_Chi_Minh, no DST
 TIMEOUT = 60.0
+# A 503 is the app's answer while the database is down: accepted from the restart's start
+# until this many seconds after the restart command returned (requests then in flight).
+OUTAGE_GRACE = 5.0
 EXPECTED_4XX = {"POST /api/v1/bookings/": {400, 409}, "POST /api/v1/loans/": {409},
                 "POST /api/v1/bookings/{id}/cancel/": {409},
                 "POST /api/v1/loans/{id}/return/": {409}}
@@ -48,6 +56,19 @@ class Stats:
     transport_errors: Counter[str] = field(default_factory=Counter)
     server_errors: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
+    # The database restart, in time.monotonic(): when it began and when the command returned;
+    # then every answer received after it began, as (time.monotonic(), status).
+    outage: list[float] = field(default_factory=list)
+    since_outage: list[tuple[float, int]] = field(default_factory=list)
+
+    def expected_503(self, status: int) -> bool:
+        """Notes an answer's time once the restart began; True for a 503 while the database
+        is down (until OUTAGE_GRACE seconds after the restart command returned)."""
+        if not self.outage:
+            return False
+        now = time.monotonic()
+        self.since_outage.append((now, status))
+        return status == 503 and (len(self.outage) == 1 or now <= self.outage[1] + OUTAGE_GRACE)
 
 
 @dataclass
@@ -90,7 +111,10 @@ class Client:
         elapsed = time.perf_counter() - started
         self.stats.latencies[name].append(elapsed)
         self.stats.statuses[name][response.status] += 1
-        if response.status >= 500:
+        if self.stats.expected_503(response.status):
+            if response.headers.get("retry-after") != "30":
+                self.stats.unexpected.append(f"{method} {path} → 503 without Retry-After")
+        elif response.status >= 500:
             self.stats.server_errors.append(f"{method} {path} → {response.status}")
         elif response.status >= 400 and response.status not in EXPECTED_4XX.get(name, set()):
             self.stats.unexpected.append(
@@ -484,15 +508,84 @@ def report(args: argparse.Namespace, stats: Stats, elapsed: float, counts: Count
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the "## Load test" section (or append it), keeping every other section."""
+def write_section(path: Path, section: str, heading: str = "## Load test") -> None:
+    """Replace the section under `heading` (or append it), keeping every other section."""
     text = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## Load test\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(text):
         text = pattern.sub(lambda _match: section + "\n", text, count=1)
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text.rstrip("\n") + "\n")
+
+
+def workers(server_pid: int) -> list[int]:
+    """gunicorn's worker processes (the children of its master)."""
+    if not server_pid:
+        return []
+    children = Path(f"/proc/{server_pid}/task/{server_pid}/children")
+    return sorted(int(pid) for pid in children.read_text().split()) if children.exists() else []
+
+
+async def restart_database(args: argparse.Namespace, stats: Stats, started: float) -> str:
+    """Restart the database server mid-run; returns what the command said."""
+    await asyncio.sleep(max(0.0, started + args.restart_db_at - time.monotonic()))
+    stats.outage.append(time.monotonic())
+    process = await asyncio.create_subprocess_shell(
+        args.restart_command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    output, _ = await process.communicate()
+    stats.outage.append(time.monotonic())
+    if process.returncode != 0:
+        raise SystemExit(f"restart command failed ({process.returncode}): {output.decode()}")
+    return output.decode().strip()
+
+
+def restart_report(args: argparse.Namespace, stats: Stats,
+                   pids: tuple[list[int], list[int]]) -> list[str]:
+    began, returned = stats.outage
+    window = returned + OUTAGE_GRACE
+    during = Counter(status for moment, status in stats.since_outage if moment <= window)
+    after = Counter(status for moment, status in stats.since_outage if moment > window)
+    unavailable = [moment for moment, status in stats.since_outage if status == 503]
+    first_success = min((moment for moment, status in stats.since_outage
+                         if status < 500 and moment >= returned), default=None)
+
+    def codes(counter: Counter[int]) -> str:
+        return ", ".join(f"{code}: {count:,}" for code, count in sorted(counter.items())) or "none"
+
+    def since(moment: float | None) -> str:
+        return "never" if moment is None else f"{moment - returned:+.1f} s"
+
+    return [
+        "", "### The database restarted mid-run", "",
+        f"{args.restart_db_at:.0f} s into the load, `{args.restart_command}` restarted the "
+        f"PostgreSQL server (fast shutdown: every connection of the app cut); the command took "
+        f"{returned - began:.1f} s. Nothing was restarted on the app's side (gunicorn's "
+        "max_requests recycling off for this run, so that its workers can be compared).", "",
+        f"- answers from the restart until {OUTAGE_GRACE:.0f} s after the command returned "
+        f"(requests then in flight): {codes(during)}",
+        f"- 503 answers: {len(unavailable):,}, the first {since(min(unavailable, default=None))}"
+        f" and the last {since(max(unavailable, default=None))} from the moment the restart "
+        f"command returned; the first success after it: {since(first_success)}",
+        f"- answers after that: {sum(after.values()):,} ({codes(after)})",
+        f"- gunicorn workers before and after: {pids[0]} → {pids[1]} "
+        f"({'the same processes' if pids[0] == pids[1] else '**changed**'})",
+    ]
+
+
+def restart_failures(stats: Stats, pids: tuple[list[int], list[int]]) -> list[str]:
+    if len(stats.outage) != 2:
+        return ["the restart did not happen during the load"]
+    window = stats.outage[1] + OUTAGE_GRACE
+    after = [status for moment, status in stats.since_outage if moment > window]
+    failures = []
+    if not any(status < 500 for status in after):
+        failures.append("no successful answer after the restart")
+    if any(status >= 500 for status in after):
+        failures.append(f"server errors after the restart: {Counter(after)}")
+    if pids[0] != pids[1]:
+        failures.append(f"gunicorn workers changed {pids[0]} → {pids[1]}")
+    return failures
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -506,9 +599,15 @@ async def run(args: argparse.Namespace) -> int:
     load_before = os.getloadavg()
     started = time.monotonic()
     deadline = started + args.duration
+    pids_before = workers(args.server_pid)
+    restart = (asyncio.create_task(restart_database(args, stats, started))
+               if args.restart_db_at else None)
     await asyncio.gather(*(simulated_user(number, args.base, world, stats, deadline, counts)
                            for number in range(args.users)))
     elapsed = time.monotonic() - started
+    if restart is not None:
+        await restart
+    pids_after = workers(args.server_pid)
     load_after = os.getloadavg()
     await asyncio.sleep(1)  # the last access-log lines written
     served = server_times(access_log, offset) if access_log and access_log.exists() else {}
@@ -520,11 +619,21 @@ async def run(args: argparse.Namespace) -> int:
                                    else (None, (), "?"))
     text = report(args, stats, elapsed, counts, invariants, totals, version,
                   (load_before, load_after), served, conditional)
+    heading = "## Load test"
+    failed = False
+    if args.restart_db_at:
+        heading = "## Load test with a database restart"
+        pids = (pids_before, pids_after)
+        text = text.replace("## Load test\n", heading + "\n", 1)
+        if len(stats.outage) == 2:
+            text = text.rstrip("\n") + "\n" + "\n".join(restart_report(args, stats, pids)) + "\n"
+        for failure in restart_failures(stats, pids):
+            print(f"FAIL: {failure}", file=sys.stderr)
+            failed = True
     print(text)
     print("outcomes:", dict(sorted(counts.items())))
     if args.results and args.results != "-":
-        write_section(Path(args.results), text)
-    failed = False
+        write_section(Path(args.results), text, heading)
     if stats.server_errors:
         print(f"FAIL: {len(stats.server_errors)} server errors, e.g. {stats.server_errors[:5]}",
               file=sys.stderr)
@@ -547,6 +656,12 @@ def main() -> None:
     parser.add_argument("--access-log", default="",
                         help="gunicorn's access log, format '%%(m)s %%(U)s %%(q)s %%(s)s %%(D)s'")
     parser.add_argument("--results", default="bench/RESULTS.md", help='"-": print only')
+    parser.add_argument("--restart-db-at", type=float, default=0.0,
+                        help="seconds into the load to restart the database (0: never)")
+    parser.add_argument("--restart-command", default="",
+                        help="shell command that restarts the database server")
+    parser.add_argument("--server-pid", type=int, default=0,
+                        help="gunicorn's master: its workers must outlive the restart")
     sys.exit(asyncio.run(run(parser.parse_args())))
 
 

@@ -8,6 +8,9 @@
 #   LOADTEST_USERS=50         simulated users
 #   LOADTEST_DURATION=120     seconds of load
 #   LOADTEST_RESULTS=bench/RESULTS.md   where the report goes ("-" or empty: print only)
+#   LOADTEST_DB_RESTART_AT=0  seconds into the load to restart the PostgreSQL server (0: never;
+#                             `make loadtest-db-restart`). It restarts the machine's cluster:
+#                             every other connection to it is cut too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,7 +56,10 @@ $PY manage.py seed_demo >/dev/null
 $PY manage.py collectstatic --noinput -v 0
 
 echo "== gunicorn, 2 workers, 127.0.0.1:$free_port"
-GUNICORN_WORKERS=2 GUNICORN_BIND="127.0.0.1:$free_port" \
+# For the restart drill, no recycling of workers after max_requests: the drill compares them.
+max_requests=2000
+[ "${LOADTEST_DB_RESTART_AT:-0}" != 0 ] && max_requests=0
+GUNICORN_WORKERS=2 GUNICORN_BIND="127.0.0.1:$free_port" GUNICORN_MAX_REQUESTS=$max_requests \
   .venv/bin/gunicorn -c deploy/gunicorn.conf.py --access-logfile "$workdir/access.log" \
   --access-logformat '%(m)s %(U)s %(q)s %(s)s %(D)s' --error-logfile "$workdir/error.log" \
   config.wsgi >"$workdir/server.log" 2>&1 &
@@ -68,7 +74,10 @@ status=0
 $PY bench/loadtest.py --base "http://127.0.0.1:$free_port" \
   --users "${LOADTEST_USERS:-50}" --duration "${LOADTEST_DURATION:-120}" \
   --results "${LOADTEST_RESULTS-bench/RESULTS.md}" --database-url "$DATABASE_URL" \
-  --access-log "$workdir/access.log" || status=$?
+  --access-log "$workdir/access.log" --server-pid "$server_pid" \
+  --restart-db-at "${LOADTEST_DB_RESTART_AT:-0}" \
+  --restart-command "pg_ctlcluster $(pg_lsclusters --no-header | head -n 1 | awk '{print $1, $2}') restart -m fast" \
+  || status=$?
 if [ "$status" != 0 ]; then
   echo "== server errors (last lines of the error log)" >&2
   tail -n 40 "$workdir/error.log" >&2 || true
