@@ -624,7 +624,8 @@ async def run(args: argparse.Namespace) -> int:
     if args.restart_db_at:
         heading = "## Load test with a database restart"
         pids = (pids_before, pids_after)
-        text = text.replace("## Load test\n", heading + "\n", 1)
+        text = text.replace("## Load test\n", heading + "\n", 1).replace(
+            "by `make loadtest`", "by `make loadtest-db-restart`", 1)
         if len(stats.outage) == 2:
             text = text.rstrip("\n") + "\n" + "\n".join(restart_report(args, stats, pids)) + "\n"
         for failure in restart_failures(stats, pids):
