@@ -26,15 +26,12 @@ from __future__ import annotations
 
 import datetime
 import os
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.test import Client
-from django.test.utils import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
@@ -45,6 +42,7 @@ from projects.models import Award, LogAttachment, Milestone
 from projects.sessions import mentor_profile_save, session_create
 from tests import factories as f
 from tests import project_factories as pf
+from tests.worlds import built_once
 
 ROLES = ("anonymous", "student", "teacher", "manager", "mentor", "union", "superuser")
 RELATIONS = ("own", "other")
@@ -444,25 +442,8 @@ def project_records(project: Any, student: Any, teacher: Any, day: datetime.date
 
 @pytest.fixture(scope="module")
 def world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
-    media = tempfile.TemporaryDirectory()
-    settings = override_settings(
-        MEDIA_ROOT=media.name,
-        SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies",  # no writes
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
-    settings.enable()
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-    try:
-        with django_db_blocker.unblock():
-            built = build_world()
+    with built_once(django_db_blocker, build_world) as built:
         yield built
-    finally:
-        with django_db_blocker.unblock():
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-        settings.disable()
-        media.cleanup()
 
 
 # --- the URLs ---------------------------------------------------------------------------------

@@ -35,7 +35,6 @@ import html
 import io
 import json
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -45,9 +44,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.test import Client
-from django.test.utils import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -58,6 +55,7 @@ from bookings.services import booking_approve, booking_create
 from projects.models import Membership, Project
 from spaces.errors import DomainError
 from spaces.models import School, Space
+from tests.worlds import built_once
 
 MAX_PAGES = 400
 QUERY_VARIANTS = 4  # distinct query strings followed per path
@@ -105,25 +103,8 @@ class Demo:
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Demo]:
-    media = tempfile.TemporaryDirectory()
-    settings = override_settings(
-        MEDIA_ROOT=media.name,
-        SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies",  # no writes
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
-    settings.enable()
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-    try:
-        with django_db_blocker.unblock():
-            built = build_demo()
+    with built_once(django_db_blocker, build_demo) as built:
         yield built
-    finally:
-        with django_db_blocker.unblock():
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-        settings.disable()
-        media.cleanup()
 
 
 def student_request(school: School) -> Booking:
