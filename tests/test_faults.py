@@ -1,6 +1,7 @@
-"""Faults: the database connection dropped between requests, a request failing mid-transaction,
-a full disk on an upload. The app recovers on its own, writes nothing by halves, and says
-clearly what went wrong."""
+"""Faults: the database connection dropped between requests or the database not answering at all,
+a request failing mid-transaction, a worker process killed mid-transaction, a full disk on an
+upload. The app recovers on its own, writes nothing by halves, leaves no lock behind, and says
+clearly what went wrong. (A real PostgreSQL restart under load: `make loadtest-db-restart`.)"""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ import errno
 import io
 import json
 import os
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
@@ -22,8 +27,10 @@ from django.db import connection, connections
 from rest_framework.authtoken.models import Token
 
 from accounts.models import AuditEntry
+from bookings import services as booking_services
 from bookings.models import Booking, BookingEquipment
 from projects.models import LogAttachment
+from spaces import services as space_services
 from spaces.models import Loan
 from tests import factories as f
 from tests import project_factories as pf
@@ -243,6 +250,100 @@ def test_loan_failing_after_its_write_leaves_the_stock_whole(server_errors, mana
     response = client.post("/api/v1/loans/", {"equipment": kit.pk, "borrower": student.pk,
                                               "quantity": 10, "due_at": due}, format="json")
     assert response.status_code == 201, response.content
+
+
+# --- a worker killed mid-transaction -----------------------------------------------------------
+
+def die_in_the_middle(what: str, actor_id: int, target_id: int, other_id: int, day: str) -> None:
+    """Run in a child process (see below): a booking or a loan through its service, and the
+    process SIGKILLed once the rows are written, before the commit — as gunicorn's master
+    kills a worker that overran its timeout, or the kernel's OOM killer does."""
+    from accounts.models import User as UserModel
+    from bookings import services as booking_services
+    from spaces import services as space_services
+    from spaces.models import Equipment, Space
+
+    def die(*args: Any, **kwargs: Any) -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    actor = UserModel.objects.get(pk=actor_id)
+    if what == "booking":
+        pytest.MonkeyPatch().setattr(booking_services, "log_action", die)  # written last
+        date = datetime.date.fromisoformat(day)
+        booking_services.booking_create(
+            actor=actor, space=Space.objects.get(pk=target_id), title="CLB Robotics",
+            kind="club", start=f.at(date, "08:00"), end=f.at(date, "09:00"),
+            equipment=[booking_services.EquipmentRequest(Equipment.objects.get(pk=other_id), 6)])
+    else:
+        pytest.MonkeyPatch().setattr(space_services, "log_action", die)
+        space_services.loan_create(
+            actor=actor, equipment=Equipment.objects.get(pk=target_id),
+            borrower=UserModel.objects.get(pk=other_id), quantity=10,
+            due_at=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=3))
+    raise AssertionError("still alive")
+
+
+def run_and_kill(what: str, *args: Any) -> subprocess.CompletedProcess[str]:
+    """`die_in_the_middle` in a fresh Python process on the test database."""
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        url = (f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
+               f"{db['PORT'] or 5432}/{db['NAME']}")
+    else:
+        url = f"sqlite:///{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "STEMSPACE_DEV": "1",
+           "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env.pop("DATABASE_REPLICA_URL", None)
+    code = ("import django; django.setup(); from tests.test_faults import die_in_the_middle; "
+            f"die_in_the_middle(*{[what, *args]!r})")
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=120, cwd=Path(__file__).resolve().parent.parent)
+
+
+@contextmanager
+def no_waiting_for_locks() -> Iterator[None]:
+    """PostgreSQL: a lock left behind makes the next write fail at once instead of hanging."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '5s'")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_booking_leaves_nothing_and_holds_nothing(teacher, space, kit):
+    monday = f.next_weekday(0)
+
+    killed = run_and_kill("booking", teacher.pk, space.pk, kit.pk, monday.isoformat())
+
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert not Booking.objects.exists() and not BookingEquipment.objects.exists()
+    assert not AuditEntry.objects.exists()
+    # Neither the slot nor the kits stay taken, and no lock is left to wait for.
+    with no_waiting_for_locks():
+        booking = booking_services.booking_create(
+            actor=teacher, space=space, title="CLB Robotics", kind="club",
+            start=f.at(monday, "08:00"), end=f.at(monday, "09:00"),
+            equipment=[booking_services.EquipmentRequest(kit, 10)])
+    assert booking.status == "approved"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_loan_leaves_the_stock_whole_and_unlocked(manager, student, kit):
+    killed = run_and_kill("loan", manager.pk, kit.pk, student.pk, "")
+
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert not Loan.objects.exists() and not AuditEntry.objects.exists()
+    with no_waiting_for_locks():  # the killed worker held the kit's row lock
+        loan = space_services.loan_create(
+            actor=manager, equipment=kit, borrower=student, quantity=10,
+            due_at=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=3))
+    assert loan.quantity == 10
 
 
 # --- disk full on an upload -----------------------------------------------------------------
