@@ -299,7 +299,10 @@ PROJECT_MAX_MEMBERS = {"science": 3, "engineering": 3, "startup": 5}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # The level on the handler too: records that propagate from named loggers (django.request's
+    # "Not Found: …" warnings) skip the root logger's own level.
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "level": os.environ.get("LOG_LEVEL", "INFO")}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
