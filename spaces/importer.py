@@ -31,6 +31,7 @@ import datetime
 import io
 import re
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -53,6 +54,10 @@ from spaces.models import (
 from spaces.services import ensure_manager, equipment_create, equipment_update
 
 MAX_FILE_SIZE = 5 * 1024 * 1024
+# An .xlsx is a zip: what its parts unpack to is bounded too, so that a few compressed
+# megabytes cannot become gigabytes in memory (openpyxl reads the shared strings whole).
+MAX_UNPACKED_SIZE = 100 * 1024 * 1024
+MAX_ARCHIVE_MEMBERS = 500
 MAX_ROWS = 5000
 # How far down the header may be, how wide a sheet is read, and how many blank
 # rows in a row end the data (Excel often "uses" a million formatted, empty rows).
@@ -311,9 +316,25 @@ def _read_csv(data: bytes) -> Table:
     return table
 
 
+def _check_archive(data: bytes) -> None:
+    """Refuse a zip bomb before openpyxl unpacks it. The sizes the archive declares are the
+    ones that count: Python's zipfile stops reading a member at its declared size."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # openpyxl will say it cannot read the file
+    if (len(members) > MAX_ARCHIVE_MEMBERS
+            or sum(member.file_size for member in members) > MAX_UNPACKED_SIZE):
+        raise ImportFileError(
+            _("This Excel file unpacks to more than %(size)d MB: it is not an equipment list.")
+            % {"size": MAX_UNPACKED_SIZE // (1024 * 1024)})
+
+
 def _read_xlsx(data: bytes) -> Table:
     import openpyxl
 
+    _check_archive(data)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds of errors on damaged files

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -381,6 +382,43 @@ def test_too_large_file_is_refused(school, ndc_spaces, monkeypatch):
 
     with pytest.raises(ImportFileError):
         run(sample("thiet-bi-mau.csv"), school)
+
+
+def bloated(sample_name: str, padding: int, members: int = 1) -> io.BytesIO:
+    """The sample workbook with extra parts of zeros: tiny compressed, `padding` bytes each
+    unpacked (what a zip bomb does on a grander scale)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO((DATA / sample_name).read_bytes())) as original, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+        for member in original.infolist():
+            copy.writestr(member, original.read(member))
+        for number in range(members):
+            copy.writestr(f"xl/media/padding{number}.bin", b"\0" * padding)
+    out.seek(0)
+    out.name = "list.xlsx"
+    return out
+
+
+@pytest.mark.parametrize("padding, members", [(2 * 1024 * 1024, 1), (10, 60)],
+                         ids=["unpacks-too-large", "too-many-parts"])
+def test_an_xlsx_that_unpacks_too_far_is_refused_before_it_is_read(
+        school, ndc_spaces, monkeypatch, padding, members):
+    monkeypatch.setattr(importer, "MAX_UNPACKED_SIZE", 1024 * 1024)
+    monkeypatch.setattr(importer, "MAX_ARCHIVE_MEMBERS", 50)
+    opened = []
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *args, **kw: opened.append(1))
+    bomb = bloated("thiet-bi-mau.xlsx", padding, members)
+    assert len(bomb.getvalue()) < 64 * 1024  # small on the wire
+
+    with translation.override("en"), pytest.raises(ImportFileError) as error:
+        run(bomb, school)
+
+    assert "unpacks to more than 1 MB" in str(error.value)
+    assert opened == [] and Equipment.objects.count() == 0
+
+
+def test_the_sample_workbook_is_well_inside_the_archive_limits(school, ndc_spaces):
+    assert len(run(bloated("thiet-bi-mau.xlsx", 1024 * 1024, 3), school).rows) == 18
 
 
 def test_too_many_rows_are_refused(school, ndc_spaces, monkeypatch):
