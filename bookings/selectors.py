@@ -10,15 +10,11 @@ from accounts.models import Role, User
 from bookings.models import Booking, BookingStatus
 
 
-def _sees_all_schools(user: User) -> bool:
-    return bool(user.is_superuser or user.role == Role.UNION)
-
-
 def visible_bookings(user: User) -> QuerySet[Booking]:
     """Approved bookings are public (the feeds show them); the rest to the people concerned:
     the organiser, the school's managers and teachers, the Union and administrators."""
     bookings = Booking.objects.all()
-    if _sees_all_schools(user):
+    if user.is_union:  # the Union and administrators
         return bookings
     visible = Q(status=BookingStatus.APPROVED) | Q(organizer=user)
     if user.role in (Role.MANAGER, Role.TEACHER):
@@ -32,5 +28,5 @@ def may_see(user: Any, booking: Booking) -> bool:
         return True
     if not isinstance(user, User):
         return False
-    return (_sees_all_schools(user) or booking.organizer_id == user.pk
+    return (user.is_union or booking.organizer_id == user.pk
             or (user.role in (Role.MANAGER, Role.TEACHER) and booking.school_id == user.school_id))
