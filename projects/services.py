@@ -30,6 +30,7 @@ from typing import IO, Any, cast
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -446,9 +447,11 @@ def attachment_add(*, actor: User, entry: LogEntry, upload: File) -> LogAttachme
         attachment = LogAttachment(entry=entry, original_name=checked.display_name,
                                    content_type=checked.content_type, size=checked.size,
                                    uploaded_by=actor)
+        # A photo is stored as check_upload wrote it anew (no metadata), anything else as it came.
+        stored = upload if checked.content is None else ContentFile(checked.content)
         # The stored name is ours (random), never the client's.
         try:
-            attachment.file.save(f"{uuid.uuid4().hex}.{checked.extension}", upload, save=False)
+            attachment.file.save(f"{uuid.uuid4().hex}.{checked.extension}", stored, save=False)
         except OSError as error:
             if error.errno not in (errno.ENOSPC, errno.EDQUOT):
                 raise

@@ -4,18 +4,24 @@ The client's file name and content type are never trusted: the extension must be
 accept, the first bytes (or, for Office files, the zip's table of contents) must match
 it, and the stored path is a random name chosen here. The name people see is cleaned
 of paths and control characters.
+
+Photos are decoded and written anew, without their metadata: a phone's EXIF carries where
+(GPS, often the student's home) and when a picture was taken, the device and at times the
+owner's name, and these are minors' photos shown to other users (decree 13/2023).
 """
 
 from __future__ import annotations
 
 import codecs
+import io
 import unicodedata
 import zipfile
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from PIL import Image, ImageOps
 
 from spaces.errors import Invalid
 
@@ -37,6 +43,14 @@ TYPES = {
 # What must be inside an Office file (a zip) for it to be the document its name says.
 OFFICE_PARTS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml"}
 
+# extension → the Pillow format a photo must decode as, and is written back in
+IMAGE_FORMATS = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
+# A photo is decoded in full; past this many pixels it would take hundreds of MB of memory
+# (a few KB of PNG or WebP can declare 20000 × 20000 pixels: a decompression bomb).
+MAX_PIXELS = 50_000_000
+JPEG_QUALITY = 90
+WEBP_QUALITY = 90
+
 HEAD_BYTES = 16
 TEXT_CHUNK = 64 * 1024
 ALLOWED_CONTROLS = frozenset("\t\n\r\f")
@@ -52,6 +66,9 @@ class CheckedFile:
     content_type: str
     display_name: str
     size: int
+    # What to store instead of the upload (a photo written anew without its metadata);
+    # None: store the upload as it came.
+    content: bytes | None = None
 
 
 def extension_of(name: str) -> str:
@@ -114,9 +131,88 @@ def content_matches(stream: IO[bytes], extension: str) -> bool:
     return ok
 
 
+def _webp_canvas(data: bytes) -> tuple[int, int, bool]:
+    """The canvas size and whether the picture is lossless, read from the RIFF chunks.
+
+    Read here because Pillow's WebP decoder allocates the whole canvas when it opens the
+    file, before any size check of ours could run. (0, 0, False) when no header says."""
+    width = height = 0
+    offset = 12
+    while offset + 8 <= len(data):
+        kind = data[offset:offset + 4]
+        length = int.from_bytes(data[offset + 4:offset + 8], "little")
+        body = data[offset + 8:offset + 18]
+        if kind == b"VP8X" and len(body) >= 10:  # extended format: the canvas, then chunks
+            width = int.from_bytes(body[4:7], "little") + 1
+            height = int.from_bytes(body[7:10], "little") + 1
+        elif kind == b"VP8L" and len(body) >= 5:  # lossless bitstream
+            bits = int.from_bytes(body[1:5], "little")
+            return width or (bits & 0x3FFF) + 1, height or ((bits >> 14) & 0x3FFF) + 1, True
+        elif kind == b"VP8 " and len(body) >= 10:  # lossy bitstream
+            return (width or int.from_bytes(body[6:8], "little") & 0x3FFF,
+                    height or int.from_bytes(body[8:10], "little") & 0x3FFF, False)
+        offset += 8 + length + (length & 1)
+    return width, height, False
+
+
+def _too_many_pixels() -> Invalid:
+    return Invalid(_("The photo has more than %(count)d megapixels; send a smaller one.")
+                   % {"count": MAX_PIXELS // 1_000_000}, field="file")
+
+
+def clean_image(stream: IO[bytes], extension: str) -> bytes:
+    """The photo decoded and written anew in its own format, upright, without EXIF, XMP,
+    comments or PNG text chunks; only the colour profile (ICC) and PNG transparency are kept.
+
+    Refuses (Invalid, field "file") what does not decode as that format, and pictures with
+    more than MAX_PIXELS pixels. An animated image keeps only its first frame."""
+    kind = IMAGE_FORMATS[extension]
+    stream.seek(0)
+    data = stream.read()
+    lossless = False
+    if kind == "WEBP":
+        width, height, lossless = _webp_canvas(data)
+        if width * height > MAX_PIXELS:
+            raise _too_many_pixels()
+    try:
+        image = Image.open(io.BytesIO(data), formats=[kind])
+        if image.width * image.height > MAX_PIXELS:
+            raise _too_many_pixels()
+        # Turned by its Orientation tag, which goes with the rest of the EXIF; the copy
+        # decodes the whole (first) frame, so a truncated or corrupt file fails here.
+        upright = ImageOps.exif_transpose(image)
+    except Image.DecompressionBombError as error:  # Pillow's own, far higher limit
+        raise _too_many_pixels() from error
+    except Invalid:
+        raise
+    except Exception as error:  # whatever Pillow cannot decode is not a photo we take
+        raise Invalid(_("This photo cannot be opened: the file is damaged or is not a real "
+                        ".%(extension)s image.") % {"extension": extension},
+                      field="file") from error
+    # Only what is passed here gets written: `info` is emptied (Pillow's JPEG writer would
+    # carry the comment over from it) and what we keep from it is passed by name.
+    options: dict[str, Any] = {}
+    if icc := image.info.get("icc_profile"):
+        options["icc_profile"] = icc
+    if kind == "JPEG":
+        options |= {"quality": JPEG_QUALITY, "optimize": True, "progressive": False}
+    elif kind == "PNG":
+        if "transparency" in image.info:
+            options["transparency"] = image.info["transparency"]
+    elif lossless:
+        options["lossless"] = True
+    else:
+        options["quality"] = WEBP_QUALITY
+    upright.info = {}
+    out = io.BytesIO()
+    upright.save(out, format=kind, **options)
+    return out.getvalue()
+
+
 def check_upload(stream: IO[bytes], *, name: str, size: int) -> CheckedFile:
     """Refuse (Invalid, field "file") what is too big, empty, of a type we do not take, or
-    whose content is not what its name says."""
+    whose content is not what its name says. A photo comes back as `content`: written anew
+    without its metadata, to be stored instead of the upload."""
     limit = max_bytes()
     if size > limit:
         raise Invalid(_("The file is larger than %(size)d MB.") % {"size": limit // (1024 * 1024)},
@@ -130,5 +226,7 @@ def check_upload(stream: IO[bytes], *, name: str, size: int) -> CheckedFile:
     if not content_matches(stream, extension):
         raise Invalid(_("The file's content is not a .%(extension)s file.")
                       % {"extension": extension}, field="file")
+    content = clean_image(stream, extension) if extension in IMAGE_FORMATS else None
     return CheckedFile(extension=extension, content_type=TYPES[extension],
-                       display_name=display_name(name, extension), size=size)
+                       display_name=display_name(name, extension),
+                       size=size if content is None else len(content), content=content)
