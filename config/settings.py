@@ -161,7 +161,7 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "config.proxy.client_ip"  # behind nginx too (PROXY_COUNT)
 AXES_LOCKOUT_CALLABLE = "web.views.locked_out"
 
 # Internationalisation: Vietnamese first, English second; times in Vietnam.
@@ -235,7 +235,12 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
-if envbool("BEHIND_PROXY", False):
+BEHIND_PROXY = envbool("BEHIND_PROXY", False)
+# How many proxies of ours append to X-Forwarded-For (nginx: one). Behind them REMOTE_ADDR is the
+# proxy's own address, so the client's is the one the last of them appended; anything to its
+# left the client may have written itself, and is not trusted.
+PROXY_COUNT = envint("PROXY_COUNT", 1) if BEHIND_PROXY else 0
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SILENCED_SYSTEM_CHECKS = ["security.W021"] if not SECURE_HSTS_PRELOAD else []
 
@@ -259,6 +264,9 @@ REST_FRAMEWORK = {
     },
     "DATETIME_FORMAT": "iso-8601",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Throttles count per client address: REMOTE_ADDR, or behind the proxy the one it appended
+    # (never the X-Forwarded-For a client sends straight to the app).
+    "NUM_PROXIES": PROXY_COUNT,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -1,5 +1,6 @@
 """Production settings pass Django's deployment checks; the OpenAPI schema has no warnings."""
 
+import json
 import os
 import secrets
 import subprocess
@@ -43,3 +44,22 @@ def test_gunicorn_config_loads():
                              "config.wsgi:application"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+PROXY_SETTINGS = ("import json; from django.conf import settings as s; print(json.dumps("
+                  "[s.PROXY_COUNT, s.REST_FRAMEWORK['NUM_PROXIES'], s.SECURE_PROXY_SSL_HEADER, "
+                  "s.AXES_CLIENT_IP_CALLABLE]))")
+
+
+def test_behind_the_proxy_addresses_and_scheme_come_from_it():
+    # tests/test_nginx.py runs the app behind nginx with these values.
+    result = run_manage("shell", "-v", "0", "-c", PROXY_SETTINGS, STEMSPACE_DEV="1", BEHIND_PROXY="1")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [1, 1, ["HTTP_X_FORWARDED_PROTO", "https"],
+                                         "config.proxy.client_ip"]
+
+
+def test_without_a_proxy_a_client_cannot_choose_its_address():
+    result = run_manage("shell", "-v", "0", "-c", PROXY_SETTINGS, STEMSPACE_DEV="1", BEHIND_PROXY="0")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)[:3] == [0, 0, None]
