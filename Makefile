@@ -17,9 +17,9 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Debian's Chromium and ChromeDriver for the browser tests (tests/e2e).
+# Debian packages the tests drive: Chromium and ChromeDriver (tests/e2e), nginx (tests/test_nginx.py).
 browser:
-	bash scripts/browser.sh
+	bash scripts/test-packages.sh
 
 run: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput

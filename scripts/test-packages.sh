@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# The browser tests (tests/e2e) drive Debian's headless Chromium: install it when missing.
+# Debian packages the tests drive for real: headless Chromium and its driver (tests/e2e) and
+# nginx (tests/test_nginx.py runs deploy/nginx-stemspace.conf). Installs what is missing.
 set -euo pipefail
-if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+need=()
+[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || need+=(chromium chromium-driver)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
 if [ "$(id -u)" = 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq chromium chromium-driver
+  apt-get install -y -qq "${need[@]}"
 elif command -v sudo >/dev/null; then
-  sudo apt-get install -y chromium chromium-driver
+  sudo apt-get install -y "${need[@]}"
 else
-  echo "The browser tests need Chromium: apt-get install chromium chromium-driver" >&2
+  echo "The tests need: apt-get install ${need[*]}" >&2
   exit 1
 fi
