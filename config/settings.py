@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -220,6 +221,15 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Browser features no page of ours uses stay off, whatever a script might ask (the logbook's
+# photo button opens the phone's camera app through the file input, which this does not touch).
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: [] for feature in ("accelerometer", "autoplay", "camera", "display-capture",
+                                "geolocation", "gyroscope", "magnetometer", "microphone",
+                                "midi", "payment", "usb")
+}
+# Shared computers in school labs: a session left open ends after a school day, not two weeks.
+SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 12 * 60 * 60)
 # Content-Security-Policy (django-csp): our own scripts and styles only, no inline code.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -222,6 +222,21 @@ def test_locked_out_page_leaves_the_api_its_own_answer(rf):
     assert locked_out(rf.post("/accounts/login/"), HttpResponse()).status_code == 429
 
 
+def test_pages_switch_off_browser_features_they_do_not_use(client, space):
+    policy = client.get("/")["Permissions-Policy"]
+
+    for feature in ("camera", "geolocation", "microphone", "payment", "usb"):
+        assert f"{feature}=()" in policy
+    assert client.get("/api/v1/schools/")["Permissions-Policy"] == policy
+
+
+def test_a_session_lasts_a_school_day_not_two_weeks(client, teacher):
+    client.post("/accounts/login/", {"username": teacher.username, "password": "demo12345"})
+
+    assert 11 * 3600 < client.session.get_expiry_age() <= 12 * 3600
+    assert client.cookies["sessionid"]["max-age"] == 12 * 3600
+
+
 def test_logout_is_a_post_and_signs_out(client, teacher):
     client.force_login(teacher)
 
