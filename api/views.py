@@ -6,6 +6,7 @@ import datetime
 from typing import Any, cast
 
 from django.contrib.auth import authenticate
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ from rest_framework.views import APIView
 from accounts.audit import log_action
 from accounts.models import Certification, Role, User
 from api import filters, serializers
+from api.authentication import token_expired
 from api.permissions import (
     ReadAnyoneWriteManager,
     ReadAnyoneWriteSuperuser,
@@ -49,12 +51,23 @@ def caller(request: Request) -> User:
 
 
 class TokenView(APIView):
-    """Trade a username and password for an API token."""
+    """Trade a username and password for an API token (POST), valid for API_TOKEN_TTL_DAYS;
+    asking again gives the same token until it expires, then a new one. DELETE revokes the
+    caller's token (signing out an app or a lost phone)."""
 
-    permission_classes = [AllowAny]
-    authentication_classes: list[Any] = []
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
+
+    def signing_in(self) -> bool:
+        return getattr(getattr(self, "request", None), "method", "") == "POST"
+
+    def get_authenticators(self) -> list[Any]:
+        # A sign-in needs no credentials but the password: an expired token sent along by
+        # habit must not turn it into a 401.
+        return [] if self.signing_in() else super().get_authenticators()
+
+    def get_permissions(self) -> list[Any]:
+        return [AllowAny()] if self.signing_in() else [IsAuthenticated()]
 
     @extend_schema(request=serializers.TokenRequestSerializer,
                    responses={200: serializers.TokenResponseSerializer,
@@ -69,8 +82,19 @@ class TokenView(APIView):
         if user is None:
             raise ValidationError(
                 {"non_field_errors": [_("Wrong username or password.")]})
-        token, _created = Token.objects.get_or_create(user=user)
+        with transaction.atomic():
+            token = Token.objects.select_for_update().filter(user=user).first()
+            if token is not None and token_expired(token):
+                token.delete()
+                token = None
+            if token is None:
+                token = Token.objects.create(user=user)
         return Response({"token": token.key})
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        Token.objects.filter(user=caller(request)).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):

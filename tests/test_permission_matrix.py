@@ -120,6 +120,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Cell]] = {
     ("api:api-me", "get"): rule(200, anonymous=401),
     ("api:api-reset-feed-token", "post"): rule(200, anonymous=401),
     ("api:api-root", "get"): rule(200, anonymous=401),
+    ("api:api-token", "delete"): rule(204, anonymous=401),
     ("api:api-token", "post"): rule(400),
     ("api:booking-approve", "post"):
         rule((403, 404), anonymous=401, manager=(200, 404), mentor=404, union=403, superuser=200),

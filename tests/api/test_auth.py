@@ -1,5 +1,9 @@
+import datetime
+
 import pytest
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 URL = "/api/v1/auth/token/"
 
@@ -33,6 +37,74 @@ def test_token_authenticates_later_requests(anon, teacher):
                     format="json").json()["token"]
     anon.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert anon.get("/api/v1/me/").json()["username"] == "teacher.ndc"
+
+
+def sign_in(client, username="teacher.ndc"):
+    return client.post(URL, {"username": username, "password": "demo12345"}, format="json")
+
+
+def age(token, days):
+    Token.objects.filter(pk=token).update(created=timezone.now() - datetime.timedelta(days=days))
+
+
+def test_a_token_lasts_thirty_days_then_is_refused_with_the_reason(anon, teacher):
+    key = sign_in(anon).json()["token"]
+    anon.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    age(key, 29)
+    assert anon.get("/api/v1/me/").status_code == 200
+
+    age(key, 30)
+    response = anon.get("/api/v1/me/")
+
+    assert response.status_code == 401
+    assert response.json()["detail"].startswith("Mã truy cập này đã hết hạn")
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_asking_again_gives_the_same_token_until_it_expires_then_a_new_one(anon, teacher):
+    first = sign_in(anon).json()["token"]
+    assert sign_in(anon).json()["token"] == first
+
+    age(first, 31)
+    second = sign_in(anon).json()["token"]
+
+    assert second != first and list(Token.objects.values_list("key", flat=True)) == [second]
+
+
+def test_an_expired_token_sent_along_does_not_stop_a_sign_in(anon, teacher):
+    old = sign_in(anon).json()["token"]
+    age(old, 31)
+    anon.credentials(HTTP_AUTHORIZATION=f"Token {old}")
+
+    response = sign_in(anon)
+
+    assert response.status_code == 200 and response.json()["token"] != old
+
+
+def test_tokens_can_be_made_to_last_for_ever(anon, teacher, settings):
+    settings.API_TOKEN_TTL_DAYS = 0
+    key = sign_in(anon).json()["token"]
+    age(key, 3650)
+    anon.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+
+    assert anon.get("/api/v1/me/").status_code == 200
+
+
+def test_delete_revokes_the_callers_token_only(anon, teacher, manager, client_for):
+    mine = sign_in(anon).json()["token"]
+    theirs = sign_in(client_for(None), "manager.ndc").json()["token"]
+    anon.credentials(HTTP_AUTHORIZATION=f"Token {mine}")
+
+    assert anon.delete(URL).status_code == 204
+
+    assert anon.get("/api/v1/me/").status_code == 401
+    assert list(Token.objects.values_list("key", flat=True)) == [theirs]
+
+
+def test_anonymous_callers_have_no_token_to_revoke(anon, teacher):
+    sign_in(APIClient())
+    assert anon.delete(URL).status_code == 401
+    assert Token.objects.count() == 1
 
 
 def test_login_attempts_are_rate_limited(anon, teacher, settings):
