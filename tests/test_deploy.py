@@ -2,6 +2,8 @@
 
 import json
 import os
+import re
+import shutil
 import secrets
 import subprocess
 import sys
@@ -63,3 +65,36 @@ def test_without_a_proxy_a_client_cannot_choose_its_address():
     result = run_manage("shell", "-v", "0", "-c", PROXY_SETTINGS, STEMSPACE_DEV="1", BEHIND_PROXY="0")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)[:3] == [0, 0, None]
+
+
+# --- systemd units ------------------------------------------------------------------------------
+
+DEPLOY = ROOT / "deploy"
+UNITS = sorted([*DEPLOY.glob("*.service"), *DEPLOY.glob("*.timer")])
+
+
+def test_systemd_verifies_every_unit_but_for_the_programs_of_the_server(tmp_path):
+    """systemd's own parser: unknown keys, bad calendars, a timer without its service fail.
+    The programs live on the server (/srv/stemspace/app/.venv, rsync): those lines only."""
+    assert shutil.which("systemd-analyze"), "make test installs systemd (scripts/test-packages.sh)"
+    for unit in UNITS:
+        shutil.copy(unit, tmp_path / unit.name)
+    result = subprocess.run(["systemd-analyze", "verify", "--man=no",
+                             *(unit.name for unit in UNITS)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    problems = [line for line in (result.stdout + result.stderr).splitlines()
+                if line.strip() and not re.search(r": Command \S+ is not executable", line)]
+    assert problems == []
+
+
+def test_every_timer_starts_a_service_that_runs_commands_we_have():
+    from django.core.management import get_commands
+
+    commands = get_commands()
+    timers = [unit for unit in UNITS if unit.suffix == ".timer"]
+    assert {timer.stem for timer in timers} == {
+        "stemspace-reminders", "stemspace-backup", "stemspace-integrity"}
+    for timer in timers:
+        service = timer.with_suffix(".service").read_text()
+        run = re.findall(r"manage\.py (\w+)", service)
+        assert run and all(name in commands for name in run), (timer.name, run)
