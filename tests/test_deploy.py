@@ -3,8 +3,8 @@
 import json
 import os
 import re
-import shutil
 import secrets
+import shutil
 import subprocess
 import sys
 from pathlib import Path
