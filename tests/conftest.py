@@ -104,6 +104,14 @@ def laser(space, gated_category):
 
 
 @pytest.fixture
+def media(settings, tmp_path):
+    """Uploads go to a throw-away folder; logbook attachments up to 1 MB."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.LOGBOOK_ATTACHMENT_MAX_BYTES = 1024 * 1024
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
 def anon():
     return APIClient()
 

@@ -349,13 +349,6 @@ def test_a_worker_killed_mid_loan_leaves_the_stock_whole_and_unlocked(manager, s
 # --- disk full on an upload -----------------------------------------------------------------
 
 @pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.LOGBOOK_ATTACHMENT_MAX_BYTES = 1024 * 1024
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
 def entry(school, student, teacher):
     project = pf.project(school, leader=student, advisor=teacher, title="Cảnh báo xâm nhập mặn")
     return pf.entry(project, student)

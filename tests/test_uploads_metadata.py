@@ -33,13 +33,6 @@ SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
 @pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.LOGBOOK_ATTACHMENT_MAX_BYTES = 1024 * 1024
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
 def entry(school, student, teacher):
     project = pf.project(school, leader=student, advisor=teacher, visibility="public",
                          title="Cảnh báo xâm nhập mặn")

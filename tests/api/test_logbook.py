@@ -51,13 +51,6 @@ def public_project(project):
     return project
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.LOGBOOK_ATTACHMENT_MAX_BYTES = 1024 * 1024
-    return settings.MEDIA_ROOT
-
-
 def log_url(project, entry=None, tail=""):
     url = f"/api/v1/projects/{project.pk}/log/"
     if entry is not None:
