@@ -46,7 +46,8 @@ export DJANGO_SETTINGS_MODULE=config.settings
 export SECRET_KEY="loadtest-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export DEBUG=0 ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 \
   CSRF_COOKIE_SECURE=0 WRITE_THROTTLE_RATE=100000/min LOGIN_THROTTLE_RATE=100000/min \
-  LOG_LEVEL=WARNING STATIC_ROOT="$workdir/static" MEDIA_ROOT="$workdir/media"
+  LOG_LEVEL=WARNING STATIC_ROOT="$workdir/static" MEDIA_ROOT="$workdir/media" \
+  CACHE_DIR="$workdir/cache"
 unset STEMSPACE_DEV
 PY=.venv/bin/python
 

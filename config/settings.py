@@ -190,13 +190,20 @@ STORAGES = {
     },
 }
 
-CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
-        if os.environ.get("REDIS_URL")
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
-}
+# Throttles and the feed cache must be shared by every worker, or each gunicorn worker counts
+# on its own and a limit is multiplied by their number: Redis when there is one (required with
+# several app servers), else files in CACHE_DIR, shared by the workers of one machine. Local
+# memory only in development and tests.
+if os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["REDIS_URL"]}}
+elif DEV:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    # Room for every user's throttle history and the feeds; past it, a third is culled.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": os.environ.get("CACHE_DIR", "/var/cache/stemspace"),
+                          "OPTIONS": {"MAX_ENTRIES": 5000}}}
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "STEM Space <no-reply@stemspace.local>")

@@ -67,6 +67,23 @@ def test_without_a_proxy_a_client_cannot_choose_its_address():
     assert json.loads(result.stdout)[:3] == [0, 0, None]
 
 
+def test_production_workers_share_one_cache_without_redis(tmp_path):
+    """Two processes, as two gunicorn workers: what one counts (a throttle), the other sees."""
+    env = {"SECRET_KEY": secrets.token_urlsafe(50), "DEBUG": "0", "CACHE_DIR": str(tmp_path),
+           "REDIS_URL": ""}
+    write = run_manage("shell", "-v", "0", "-c",
+                       "from django.core.cache import cache; from django.conf import settings; "
+                       "cache.set('throttle_user_7', [1, 2, 3], 60); "
+                       "print(settings.CACHES['default']['BACKEND'])", **env)
+    read = run_manage("shell", "-v", "0", "-c",
+                      "from django.core.cache import cache; print(cache.get('throttle_user_7'))",
+                      **env)
+
+    assert write.returncode == 0 and read.returncode == 0, write.stderr + read.stderr
+    assert write.stdout.strip() == "django.core.cache.backends.filebased.FileBasedCache"
+    assert read.stdout.strip() == "[1, 2, 3]"
+
+
 # --- systemd units ------------------------------------------------------------------------------
 
 DEPLOY = ROOT / "deploy"
