@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -194,6 +195,7 @@ STORAGES = {
 # on its own and a limit is multiplied by their number: Redis when there is one (required with
 # several app servers), else files in CACHE_DIR, shared by the workers of one machine. Local
 # memory only in development and tests.
+CACHES: dict[str, dict[str, Any]]
 if os.environ.get("REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": os.environ["REDIS_URL"]}}
