@@ -59,11 +59,19 @@ def ensure_may_manage(user: User, session: MentorSession) -> None:
                            "change this session."))
 
 
+def _may_not_create() -> NotAllowed:
+    return NotAllowed(_("Only the Union, a manager of this school or the mentor may "
+                        "create a session here."))
+
+
+def _not_an_attendee() -> NotAllowed:
+    return NotAllowed(_("Only students who attended this session may give feedback."))
+
+
 def ensure_may_create_sessions(user: User) -> None:
     """Before the request is read: only these roles ever create sessions."""
     if not (user.is_union or user.role in (Role.MANAGER, Role.MENTOR)):
-        raise NotAllowed(_("Only the Union, a manager of this school or the mentor may "
-                           "create a session here."))
+        raise _may_not_create()
 
 
 def ensure_may_record_attendance(user: User, session: MentorSession) -> None:
@@ -73,7 +81,7 @@ def ensure_may_record_attendance(user: User, session: MentorSession) -> None:
 
 def ensure_may_give_feedback(user: User, session: MentorSession) -> None:
     if not _active_registrations(session).filter(student=user, attended=True).exists():
-        raise NotAllowed(_("Only students who attended this session may give feedback."))
+        raise _not_an_attendee()
 
 
 def _locked(session: MentorSession) -> MentorSession:
@@ -233,8 +241,7 @@ def session_create(*, actor: User, space: Space, start: datetime.datetime,
             or (mentor is not None and mentor.user_id == actor.pk)):
         if actor.role == Role.MENTOR:
             raise NotAllowed(_("A mentor creates sessions only for themself."))
-        raise NotAllowed(_("Only the Union, a manager of this school or the mentor may "
-                           "create a session here."))
+        raise _may_not_create()
     if mentor is None:
         raise Invalid(_("Choose the mentor who runs the session."), field="mentor")
     if not mentor.user.is_active:
@@ -460,7 +467,7 @@ def leave_feedback(*, actor: User, session: MentorSession, rating: int, comment:
     registration = (_active_registrations(session).filter(student=actor)
                     .select_for_update().first())
     if registration is None or registration.attended is not True:
-        raise NotAllowed(_("Only students who attended this session may give feedback."))
+        raise _not_an_attendee()
     if session.booking.end > now:
         raise Conflict(_("Feedback opens when the session has ended."))
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
